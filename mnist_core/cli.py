@@ -1,0 +1,176 @@
+"""`python -m mnist_core`: train, evaluate, predict and list from the command line."""
+
+import argparse
+import json
+import shlex
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .config import OPTIMIZERS, LR_SCHEDULES, PRESETS, ConfigError, make_config, validate_name
+from .data import DatasetError, load_mnist, load_test_set
+from .evaluate import confusion_sentences, evaluate
+from .predict import load_classifier
+from .preprocess import DrawingError, read_image
+from .store import StoreError, find_run, list_runs, save_run
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+
+def _bar(fraction: float, width: int = 24) -> str:
+    filled = round(fraction * width)
+    return "#" * filled + "-" * (width - filled)
+
+
+def _print_progress(progress) -> None:
+    logs = progress.logs
+    if progress.kind == "batch":
+        if progress.batch % max(1, progress.batches // 50) and progress.batch != progress.batches:
+            return
+        sys.stderr.write(f"\repoch {progress.epoch}/{progress.epochs} [{_bar(progress.batch / progress.batches)}] "
+                         f"{progress.batch}/{progress.batches} loss {logs.get('loss', 0):.4f} "
+                         f"acc {logs.get('accuracy', 0):.4f}")
+    else:
+        sys.stderr.write(f"\repoch {progress.epoch}/{progress.epochs} [{_bar(1)}] {progress.elapsed:6.1f}s "
+                         f"loss {logs.get('loss', 0):.4f} acc {logs.get('accuracy', 0):.4f} "
+                         f"val_loss {logs.get('val_loss', 0):.4f} val_acc {logs.get('val_accuracy', 0):.4f}\n")
+    sys.stderr.flush()
+
+
+def cmd_train(args) -> int:
+    from .train import train
+
+    validate_name(args.name)
+    config = make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+                         optimizer=args.optimizer, dropout=args.dropout, early_stopping=args.early_stopping,
+                         patience=args.early_stopping_patience, augment=args.augment, seed=args.seed,
+                         lr_schedule=args.lr_schedule, validation_size=args.validation_size,
+                         train_size=args.train_size)
+    data = load_mnist(args.data, validation_size=config.validation_size, seed=config.seed)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C stops after this batch and saves
+    run = train(config, data, on_progress=_print_progress, stop=stop)
+    if run.ended == "stopped":
+        sys.stderr.write("\nstopped: saving the partial run\n")
+    command = "python -m mnist_core " + shlex.join(sys.argv[1:])
+    saved = save_run(run, args.name, data.x_test, data.y_test, command=command,
+                     store=Path(args.store) if args.store else None)
+    print(f"saved {saved.name} to {saved.path}: test accuracy {saved.card['test_accuracy']:.4%}, "
+          f"{run.epochs_done} epochs in {run.wall_time:.1f}s ({run.ended})")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    classifier = load_classifier(args.model)
+    x_test, y_test = load_test_set(args.data)
+    probabilities = np.concatenate([classifier.probabilities(x_test[i:i + 1000] / 255.0)
+                                    for i in range(0, len(x_test), 1000)])
+    result = evaluate(y_test, probabilities)
+    if args.json:
+        print(json.dumps(dict(model=classifier.name, **result.to_dict())))
+        return 0
+    print(f"model {classifier.name}: accuracy {result.accuracy:.4%} ({result.errors} errors in {len(y_test)})")
+    print("digit  precision  recall     f1  support")
+    for row in result.to_dict()["per_class"]:
+        print(f"{row['digit']:5d}  {row['precision']:9.4f}  {row['recall']:6.4f}  {row['f1']:.4f}  {row['support']:7d}")
+    print("top confusions:")
+    for sentence in confusion_sentences(result):
+        print(f"  {sentence}")
+    return 0
+
+
+def _image_files(paths: list[str]) -> list[Path]:
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            files.append(path)
+    return files
+
+
+def cmd_predict(args) -> int:
+    classifier = load_classifier(args.model)
+    results = []
+    for path in _image_files(args.paths):
+        try:
+            prediction = classifier.predict(read_image(path))
+            results.append({"file": str(path), "digit": prediction.digit,
+                            "probabilities": [round(float(p), 6) for p in prediction.probabilities]})
+        except DrawingError as exc:
+            results.append({"file": str(path), "error": str(exc)})
+    if args.json:
+        print(json.dumps(results))
+    for result in results if not args.json else []:
+        if "error" in result:
+            print(f"{result['file']}: error: {result['error']}")
+        else:
+            print(f"{result['file']}: {result['digit']} ({max(result['probabilities']):.1%})")
+    return 1 if any("error" in r for r in results) or not results else 0
+
+
+def cmd_list(args) -> int:
+    print(f"{'name':24} {'preset':9} {'accuracy':>9} {'epochs':>6} {'time':>7}  ended")
+    for run in list_runs():
+        card = run.card or {}
+        if run.problem:
+            print(f"{run.name:24} unusable: {run.problem}")
+            continue
+        print(f"{run.name:24} {card.get('preset', '?'):9} {card.get('test_accuracy', 0):9.2%} "
+              f"{card.get('epochs_done', 0):6d} {card.get('wall_time_seconds', 0):6.0f}s  "
+              f"{card.get('ended', '?')}{' (bundled)' if run.bundled else ''}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="python -m mnist_core", description=__doc__)
+    commands = main.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a preset and save it to the model store")
+    train.add_argument("--preset", required=True, choices=list(PRESETS))
+    train.add_argument("--name", required=True, help="run name: letters, digits, '.', '_', '-'")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float, help="(peak) learning rate")
+    train.add_argument("--lr-schedule", choices=LR_SCHEDULES)
+    train.add_argument("--optimizer", choices=OPTIMIZERS)
+    train.add_argument("--dropout", type=float)
+    train.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None)
+    train.add_argument("--early-stopping-patience", type=int, help="epochs without improvement; turns early stopping on")
+    train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
+    train.add_argument("--seed", type=int)
+    train.add_argument("--validation-size", type=int)
+    train.add_argument("--train-size", type=int, help="use only this many training images (0 = all)")
+    train.add_argument("--data", help="path to an mnist.npz (default: $MNIST_PATH, then download)")
+    train.add_argument("--store", help="model store folder (default: $MNIST_STORE_DIR, then runs/)")
+    train.set_defaults(func=cmd_train)
+
+    evaluate_ = commands.add_parser("evaluate", help="run a saved model on the test set")
+    evaluate_.add_argument("--model", help="saved run name (default: the bundled model)")
+    evaluate_.add_argument("--data", help="path to an mnist.npz")
+    evaluate_.add_argument("--json", action="store_true")
+    evaluate_.set_defaults(func=cmd_evaluate)
+
+    predict = commands.add_parser("predict", help="read the digit in image files or folders of images")
+    predict.add_argument("paths", nargs="+", metavar="PATH")
+    predict.add_argument("--model")
+    predict.add_argument("--json", action="store_true")
+    predict.set_defaults(func=cmd_predict)
+
+    list_ = commands.add_parser("list", help="list saved models")
+    list_.set_defaults(func=cmd_list)
+    return main
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "early_stopping_patience", None) is not None and args.early_stopping is None:
+        args.early_stopping = True
+    try:
+        return args.func(args)
+    except (ConfigError, DatasetError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,70 @@
+"""Test-set figures from labels and predicted probabilities, in NumPy only.
+
+Everything here works from stored probabilities, so the app can draw a confusion matrix and
+its galleries without loading TensorFlow or running the network again.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    accuracy: float
+    confusion: np.ndarray  # 10 x 10 counts, rows = true digit, columns = predicted digit
+    precision: np.ndarray  # per class, 0 where a class was never predicted
+    recall: np.ndarray
+    f1: np.ndarray
+    support: np.ndarray  # test images per true class
+
+    @property
+    def errors(self) -> int:
+        return int(self.confusion.sum() - np.trace(self.confusion))
+
+    def top_confusions(self, k: int = 5) -> list[tuple[int, int, int]]:
+        """The k largest off-diagonal cells as (true, predicted, count), largest first."""
+        off = self.confusion.copy()
+        np.fill_diagonal(off, 0)
+        order = np.argsort(-off, axis=None, kind="stable")[:k]
+        return [(int(i // 10), int(i % 10), int(off.flat[i])) for i in order if off.flat[i] > 0]
+
+    def to_dict(self) -> dict:
+        return dict(
+            accuracy=self.accuracy,
+            errors=self.errors,
+            confusion_matrix=self.confusion.tolist(),
+            per_class=[dict(digit=d, precision=float(self.precision[d]), recall=float(self.recall[d]),
+                            f1=float(self.f1[d]), support=int(self.support[d])) for d in range(10)],
+            top_confusions=[dict(true=t, predicted=p, count=c) for t, p, c in self.top_confusions()],
+        )
+
+
+def _safe_divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.divide(a, b, out=np.zeros_like(a, dtype=float), where=b > 0)
+
+
+def evaluate(labels: np.ndarray, probabilities: np.ndarray) -> Evaluation:
+    labels = np.asarray(labels).astype(np.int64)
+    predicted = np.asarray(probabilities).argmax(axis=1)
+    if probabilities.shape != (len(labels), 10):
+        raise ValueError(f"probabilities have shape {probabilities.shape}, expected ({len(labels)}, 10)")
+    confusion = np.bincount(labels * 10 + predicted, minlength=100).reshape(10, 10)
+    hits = np.diag(confusion).astype(float)
+    precision = _safe_divide(hits, confusion.sum(axis=0))
+    recall = _safe_divide(hits, confusion.sum(axis=1))
+    f1 = _safe_divide(2 * precision * recall, precision + recall)
+    return Evaluation(float(hits.sum() / max(1, len(labels))), confusion, precision, recall, f1,
+                      confusion.sum(axis=1))
+
+
+def cell_examples(labels: np.ndarray, probabilities: np.ndarray, true: int, predicted: int) -> np.ndarray:
+    """Indices of test images of digit `true` predicted as `predicted`, most confident first."""
+    hits = np.flatnonzero((labels == true) & (probabilities.argmax(axis=1) == predicted))
+    return hits[np.argsort(-probabilities[hits, predicted], kind="stable")]
+
+
+def confusion_sentences(evaluation: Evaluation, k: int = 5) -> list[str]:
+    """The top confusions in words, as the seed notebook wrote them."""
+    return [f"{t} is mistaken for {p} {c} time{'s' if c != 1 else ''}"
+            for t, p, c in evaluation.top_confusions(k)]

@@ -1,0 +1,97 @@
+"""Keras networks built from a preset's plain data, plus the training-only augmentation.
+
+The inference network (28x28x1 floats in [0, 1] → 10 softmax probabilities) is what is saved
+and exported to ONNX. Augmentation layers wrap it only for training, so the exported graph has
+no random layers in it (tf2onnx cannot convert them) and serving needs no TensorFlow.
+"""
+
+import math
+
+import keras
+from keras import layers, ops
+
+from .config import PRESETS, TrainConfig
+
+INPUT_SHAPE = (28, 28, 1)
+
+
+def build_model(config: TrainConfig) -> keras.Model:
+    """The inference network of `config.preset` with `config.dropout`."""
+    arch = PRESETS[config.preset].architecture
+    inputs = keras.Input(INPUT_SHAPE, name="image")
+    x = inputs
+    for filters in arch.conv_filters:
+        for _ in range(arch.convs_per_block):
+            x = layers.Conv2D(filters, arch.kernel_size, padding="same", use_bias=not arch.batch_norm)(x)
+            if arch.batch_norm:
+                x = layers.BatchNormalization()(x)
+            x = layers.ReLU()(x)
+        x = layers.MaxPooling2D()(x)
+        if config.dropout:
+            x = layers.Dropout(config.dropout / 2)(x)
+    x = layers.Flatten()(x)
+    if arch.dense_units:
+        x = layers.Dense(arch.dense_units, use_bias=not arch.batch_norm,
+                         activation=None if arch.batch_norm else "relu")(x)
+        if arch.batch_norm:
+            x = layers.ReLU()(layers.BatchNormalization()(x))
+        if config.dropout:
+            x = layers.Dropout(config.dropout)(x)
+    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name=config.preset)
+
+
+class RandomStrokeWidth(layers.Layer):
+    """Thickens or thins strokes by a random amount per image (training only).
+
+    People draw on a canvas with round pens of any width; MNIST strokes are a narrow band of
+    widths. Blending each image with its 3x3 grey dilation or erosion covers that range.
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training=None):
+        if not training:
+            return x
+        amount = keras.random.uniform((ops.shape(x)[0], 1, 1, 1), -0.8, 1.0, seed=self.seed_generator)
+        dilated = ops.max_pool(x, 3, strides=1, padding="same")
+        eroded = -ops.max_pool(-x, 3, strides=1, padding="same")
+        target = ops.where(amount > 0, dilated, eroded)
+        return x + ops.abs(amount) * (target - x)
+
+
+def augmentation(seed: int) -> list[layers.Layer]:
+    """Random stroke width, rotation, zoom and shift, filling with background (0), not reflections."""
+    fill = dict(fill_mode="constant", fill_value=0.0)
+    return [
+        RandomStrokeWidth(seed=seed),
+        layers.RandomRotation(12 / 360, seed=seed + 1, **fill),
+        layers.RandomZoom((-0.15, 0.15), seed=seed + 2, **fill),
+        layers.RandomTranslation(0.12, 0.12, seed=seed + 3, **fill),
+    ]
+
+
+def training_model(model: keras.Model, config: TrainConfig) -> keras.Model:
+    """`model` itself, or `model` behind the augmentation layers; weights are shared."""
+    if not config.augment:
+        return model
+    return keras.Sequential([keras.Input(INPUT_SHAPE), *augmentation(config.seed), model], name="augmented")
+
+
+def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """The optimizer, with a one-cycle schedule (warm up 30%, cosine down) when asked for."""
+    lr = config.learning_rate
+    if config.lr_schedule == "one-cycle":
+        total = max(2, config.epochs * steps_per_epoch)
+        warmup = max(1, math.floor(0.3 * total))
+        lr = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=config.learning_rate / 25, decay_steps=total - warmup,
+            warmup_target=config.learning_rate, warmup_steps=warmup, alpha=0.0,
+        )
+    if config.optimizer == "adam":
+        return keras.optimizers.Adam(lr)
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(lr, momentum=0.9, nesterov=True)
+    return keras.optimizers.RMSprop(lr)

@@ -1,0 +1,219 @@
+"""The model store: saved runs on disk, written atomically, read defensively.
+
+A run is a folder: `model.keras` (for further training and evaluation), `model.onnx` (what the
+app serves, without TensorFlow), `card.json` (how it was made and how it did) and
+`test_probabilities.npy` (so the Explore page needs no network). A run is first written to a
+hidden temporary folder and then renamed into place, so a crash never leaves half a model.
+Bundled runs ship in the package, are read-only and are listed first.
+"""
+
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .config import ConfigError, validate_name
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+BUNDLED_DIR = PACKAGE_DIR / "bundled"
+DEFAULT_STORE_DIR = PACKAGE_DIR.parent / "runs"
+DEFAULT_MODEL = "default"
+MODEL_FILE, ONNX_FILE, CARD_FILE, PROBS_FILE = "model.keras", "model.onnx", "card.json", "test_probabilities.npy"
+STALE_TEMP_SECONDS = 3600
+
+
+class StoreError(RuntimeError):
+    """A run cannot be saved, found, read or deleted; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    name: str
+    path: Path
+    bundled: bool
+    card: dict | None  # None when the card is missing or unreadable
+    problem: str | None = None  # why the run cannot be used, if it cannot
+
+    @property
+    def onnx_path(self) -> Path:
+        return self.path / ONNX_FILE
+
+    @property
+    def keras_path(self) -> Path:
+        return self.path / MODEL_FILE
+
+    def test_probabilities(self) -> np.ndarray:
+        try:
+            probabilities = np.load(self.path / PROBS_FILE, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"run {self.name!r}: test probabilities unreadable: {exc}") from exc
+        if probabilities.ndim != 2 or probabilities.shape[1] != 10:
+            raise StoreError(f"run {self.name!r}: test probabilities have shape {probabilities.shape}")
+        return probabilities
+
+
+def store_dir() -> Path:
+    """Where user runs go: $MNIST_STORE_DIR, else `runs/` beside the package (git-ignored)."""
+    return Path(os.environ.get("MNIST_STORE_DIR") or DEFAULT_STORE_DIR)
+
+
+def _read_run(path: Path, bundled: bool) -> StoredRun:
+    card, problem = None, None
+    try:
+        card = json.loads((path / CARD_FILE).read_text(encoding="utf-8"))
+        if not isinstance(card, dict):
+            raise ValueError("the card is not a JSON object")
+    except FileNotFoundError:
+        problem = "card.json is missing"
+    except (OSError, ValueError) as exc:
+        card, problem = None, f"card.json is unreadable: {exc}"
+    if problem is None and not (path / ONNX_FILE).is_file():
+        problem = "model.onnx is missing"
+    return StoredRun(path.name, path, bundled, card, problem)
+
+
+def _run_dirs(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def list_runs(store: Path | None = None) -> list[StoredRun]:
+    """Bundled runs, then user runs, newest first. Hidden (temporary) folders are never listed."""
+    store = store or store_dir()
+    bundled = [_read_run(p, True) for p in _run_dirs(BUNDLED_DIR)]
+    user = [_read_run(p, False) for p in _run_dirs(store) if p.name not in {r.name for r in bundled}]
+    user.sort(key=lambda r: (r.card or {}).get("created", ""), reverse=True)
+    return bundled + user
+
+
+def find_run(name: str | None = None, store: Path | None = None) -> StoredRun:
+    """The run called `name` (the bundled default when None)."""
+    name = name or DEFAULT_MODEL
+    try:
+        validate_name(name)
+    except ConfigError as exc:
+        raise StoreError(str(exc)) from exc
+    for root, bundled in ((BUNDLED_DIR, True), (store or store_dir(), False)):
+        if (root / name).is_dir():
+            return _read_run(root / name, bundled)
+    raise StoreError(f"no saved model called {name!r}; see `python -m mnist_core list`")
+
+
+def _versions() -> dict:
+    import keras
+    import tensorflow as tf
+
+    return dict(python=platform.python_version(), tensorflow=tf.__version__, keras=keras.__version__,
+                numpy=np.__version__)
+
+
+def make_card(run, name: str, test_accuracy: float, command: str | None) -> dict:
+    """Everything about a run worth keeping except the weights."""
+    return dict(
+        name=name, preset=run.config.preset, hyperparameters=run.config.to_dict(),
+        test_accuracy=test_accuracy, ended=run.ended, epochs_done=run.epochs_done,
+        wall_time_seconds=round(run.wall_time, 2), parameters=int(run.model.count_params()),
+        history=run.history, batch_history=run.batch_history,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        command=command, versions=_versions(),
+    )
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.iterdir():
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+
+
+def save_run(run, name: str, x_test: np.ndarray, y_test: np.ndarray, command: str | None = None,
+             store: Path | None = None) -> StoredRun:
+    """Evaluate `run` on the test set and save it atomically as `name`; never overwrites."""
+    validate_name(name)
+    store = store or store_dir()
+    if (BUNDLED_DIR / name).exists() and store.resolve() != BUNDLED_DIR.resolve():
+        raise StoreError(f"{name!r} is the name of a bundled model; choose another name")
+    if (store / name).exists():
+        raise StoreError(f"a model called {name!r} already exists; choose another name")
+    from .train import as_model_input
+
+    probabilities = run.model.predict(as_model_input(x_test), batch_size=1000, verbose=0).astype(np.float32)
+    accuracy = float((probabilities.argmax(axis=1) == y_test).mean())
+    card = make_card(run, name, accuracy, command)
+    try:
+        store.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=store))
+        temp.chmod(0o755)
+    except OSError as exc:
+        raise StoreError(f"cannot write to the model store {store}: {exc.strerror or exc}") from exc
+    try:
+        run.model.save(temp / MODEL_FILE)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tf2onnx's FutureWarnings about NumPy aliases
+            run.model.export(str(temp / ONNX_FILE), format="onnx", verbose=False)
+        np.save(temp / PROBS_FILE, probabilities)
+        (temp / CARD_FILE).write_text(json.dumps(card, indent=1), encoding="utf-8")
+        _fsync_tree(temp)
+        os.rename(temp, store / name)
+    except BaseException as exc:
+        shutil.rmtree(temp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise StoreError(f"could not save {name!r} in {store}: {exc.strerror or exc}; "
+                             "earlier runs are untouched") from exc
+        raise
+    return _read_run(store / name, store.resolve() == BUNDLED_DIR.resolve())
+
+
+def delete_run(name: str, store: Path | None = None) -> None:
+    run = find_run(name, store)
+    if run.bundled:
+        raise StoreError(f"{name!r} is a bundled model and cannot be deleted")
+    trash = run.path.with_name(f".deleted-{name}-{time.time_ns()}")
+    os.rename(run.path, trash)  # one atomic step out of sight, then the slow removal
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def remove_stale_temporaries(store: Path | None = None) -> list[Path]:
+    """Delete leftovers of crashed saves (hidden folders older than an hour)."""
+    store = store or store_dir()
+    removed = []
+    if store.is_dir():
+        for path in store.iterdir():
+            if path.name.startswith((".tmp-", ".deleted-")) and time.time() - path.stat().st_mtime > STALE_TEMP_SECONDS:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+    return removed
+
+
+def load_keras_model(run: StoredRun):
+    """The run's Keras network, loaded in safe mode and checked to be a 28x28 → 10 classifier."""
+    import keras
+
+    try:
+        model = keras.saving.load_model(run.keras_path, compile=False, safe_mode=True)
+    except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, TypeError...
+        raise StoreError(f"{run.keras_path}: not a loadable Keras model ({type(exc).__name__}: {exc})"[:600]) from exc
+    check_shapes(tuple(model.inputs[0].shape), tuple(model.outputs[0].shape), run.keras_path)
+    return model
+
+
+def check_shapes(input_shape: tuple, output_shape: tuple, where) -> None:
+    """Refuse a network that is not an MNIST classifier (28x28[x1] in, 10 classes out)."""
+    if tuple(input_shape[1:]) not in {(28, 28), (28, 28, 1)}:
+        raise StoreError(f"{where}: expects input {tuple(input_shape[1:])}, not a 28x28 image")
+    if tuple(output_shape[1:]) != (10,):
+        raise StoreError(f"{where}: gives {tuple(output_shape[1:])} outputs, not 10 digit probabilities")
+
+
+def command_line() -> str:
+    """How this process was started, to record in a card."""
+    return "python -m mnist_core " + " ".join(sys.argv[1:])
