@@ -1,0 +1,87 @@
+"""Plotly figures for the pages: probabilities, training curves, the confusion matrix."""
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+ACCENT, MUTED, WRONG = "#ff4b4b", "#9aa5b1", "#1f77b4"
+
+
+def probability_bars(probabilities: np.ndarray) -> go.Figure:
+    best = int(np.argmax(probabilities))
+    fig = go.Figure(go.Bar(
+        x=[str(d) for d in range(10)], y=probabilities * 100,
+        marker_color=[ACCENT if d == best else MUTED for d in range(10)],
+        text=[f"{p:.0%}" if p >= 0.01 else "" for p in probabilities], textposition="outside",
+        hovertemplate="digit %{x}: %{y:.2f}%<extra></extra>",
+    ))
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(range=[0, 115], title="%"),
+                      xaxis=dict(type="category", title="digit"))
+    return fig
+
+
+def epoch_curves(history: dict) -> go.Figure:
+    """Train and validation loss (left) and accuracy (right) per epoch."""
+    epochs = list(range(1, len(history.get("loss", [])) + 1))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
+    for col, metric in ((1, "loss"), (2, "accuracy")):
+        for prefix, dash in (("", "solid"), ("val_", "dot")):
+            values = history.get(prefix + metric) or []
+            fig.add_trace(go.Scatter(x=epochs[:len(values)], y=values, mode="lines+markers",
+                                     name=f"{'validation' if prefix else 'train'} {metric}",
+                                     line=dict(dash=dash)), row=1, col=col)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+def batch_curve(batches: list, max_points: int = 1500) -> go.Figure:
+    """Per-batch training loss (Keras' running mean within each epoch)."""
+    step = max(1, len(batches) // max_points)
+    rows = batches[::step]
+    fig = go.Figure(go.Scatter(x=[r[0] for r in rows], y=[r[1] for r in rows], mode="lines", name="batch loss"))
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), title="loss per batch",
+                      xaxis_title="batch", yaxis_title="loss", yaxis_type="log")
+    return fig
+
+
+def compare_curves(runs: dict, metric: str) -> go.Figure:
+    """`metric` per epoch for several runs ({name: history}) on one chart."""
+    fig = go.Figure()
+    for name, history in runs.items():
+        values = history.get(metric) or []
+        fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=name))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="epoch", yaxis_title=metric)
+    return fig
+
+
+def confusion_matrix(confusion: np.ndarray, normalise: bool) -> go.Figure:
+    """Errors in colour, the diagonal in grey, and an invisible scatter that makes cells clickable.
+
+    Plotly heatmaps send no selection to Streamlit, so each cell also carries a transparent
+    square marker whose customdata is (true, predicted).
+    """
+    totals = confusion.sum(axis=1, keepdims=True)
+    values = 100 * confusion / np.maximum(totals, 1) if normalise else confusion.astype(float)
+    errors = values.copy()
+    np.fill_diagonal(errors, np.nan)
+    diagonal = np.where(np.eye(10, dtype=bool), values, np.nan)
+    text = [[f"{values[t, p]:.1f}%" if normalise else f"{confusion[t, p]}" for p in range(10)] for t in range(10)]
+    digits = list(range(10))
+    fig = go.Figure()
+    fig.add_trace(go.Heatmap(z=diagonal, x=digits, y=digits, colorscale=[[0, "#e8ecef"], [1, "#e8ecef"]],
+                             showscale=False, hoverinfo="skip"))
+    fig.add_trace(go.Heatmap(z=errors, x=digits, y=digits, colorscale="Reds", zmin=0,
+                             colorbar=dict(title="%" if normalise else "errors"), hoverinfo="skip"))
+    t, p = np.meshgrid(digits, digits, indexing="ij")
+    fig.add_trace(go.Scatter(
+        x=p.ravel(), y=t.ravel(), mode="markers+text", text=[text[i][j] for i, j in zip(t.ravel(), p.ravel())],
+        textfont=dict(size=12), customdata=np.stack([t.ravel(), p.ravel()], axis=1),
+        marker=dict(symbol="square", size=34, color="rgba(0,0,0,0)"),
+        hovertemplate="true %{customdata[0]} → predicted %{customdata[1]}: %{text}<extra>click to see</extra>",
+    ))
+    fig.update_layout(height=560, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
+                      xaxis=dict(title="predicted digit", dtick=1, side="top", constrain="domain"),
+                      yaxis=dict(title="true digit", dtick=1, autorange="reversed", scaleanchor="x"),
+                      clickmode="event+select", dragmode=False)
+    return fig

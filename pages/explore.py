@@ -1,0 +1,70 @@
+"""Explore: the active model's confusion matrix; click a cell to see the digits behind it."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mnist_core import StoreError, evaluate
+from mnist_core.evaluate import cell_examples, confusion_sentences
+from pages import charts, ui
+
+PAGE_SIZE = 24
+
+st.title("Explore the mistakes")
+clf = ui.active_classifier()
+data = ui.test_set()
+if clf is None or data is None:
+    st.stop()
+x_test, y_test = data
+try:
+    probabilities = clf.run.test_probabilities()
+except StoreError as exc:
+    st.error(str(exc))
+    st.stop()
+if len(probabilities) != len(y_test):
+    st.error(f"Model {clf.name} was evaluated on {len(probabilities)} test images, but this test set has {len(y_test)}.")
+    st.stop()
+result = evaluate(y_test, probabilities)
+st.caption(f"Model **{clf.name}**: {result.accuracy:.2%} test accuracy, {result.errors} mistakes in {len(y_test):,} images.")
+
+matrix_col, side_col = st.columns([3, 2], gap="large")
+with matrix_col:
+    normalise = st.toggle("Row-normalised percentages", help="Each row sums to 100%: how often each true digit gets each answer.")
+    event = st.plotly_chart(charts.confusion_matrix(result.confusion, normalise), key="confusion",
+                            on_select="rerun", selection_mode="points", width="stretch")
+with side_col:
+    st.markdown("**Most frequent confusions**")
+    for sentence in confusion_sentences(result):
+        st.markdown(f"- {sentence}")
+    st.markdown("**Per-class scores**")
+    st.dataframe(pd.DataFrame({"digit": range(10), "precision": result.precision, "recall": result.recall,
+                               "F1": result.f1, "images": result.support}).set_index("digit"),
+                 column_config={k: st.column_config.NumberColumn(format="%.4f") for k in ("precision", "recall", "F1")})
+
+points = event.selection.points if event and event.selection else []
+clicked = tuple(int(v) for v in points[0]["customdata"]) if points else None
+if clicked and clicked != st.session_state.get("last_click"):  # a selection persists across reruns
+    st.session_state.cell_true, st.session_state.cell_pred = clicked
+    st.session_state.cell_page = 1
+st.session_state.last_click = clicked
+top = result.top_confusions(1)
+st.session_state.setdefault("cell_true", top[0][0] if top else 4)
+st.session_state.setdefault("cell_pred", top[0][1] if top else 9)
+
+st.subheader("Digits behind a cell")
+c1, c2, _ = st.columns([1, 1, 4])
+true = c1.selectbox("True digit", range(10), key="cell_true")
+predicted = c2.selectbox("Predicted digit", range(10), key="cell_pred")
+indices = cell_examples(y_test, probabilities, true, predicted)
+what = "correctly read" if true == predicted else "read as"
+if not len(indices):
+    st.info(f"No test image of a {true} was {what} {predicted}.")
+    st.stop()
+pages = (len(indices) - 1) // PAGE_SIZE + 1
+page = st.number_input(f"Page (of {pages})", 1, pages, key="cell_page") if pages > 1 else 1
+st.markdown(f"**{len(indices)}** test images of a **{true}** {what} **{predicted}**, most confident first:")
+shown = indices[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+for row in range(0, len(shown), 8):
+    for column, index in zip(st.columns(8), shown[row:row + 8]):
+        column.image(ui.enlarge(x_test[index] / 255.0, 3),
+                     caption=f"#{index}: {probabilities[index, predicted]:.0%}")

@@ -1,0 +1,102 @@
+"""Train: pick a preset and hyperparameters, watch the curves grow live, stop at any time."""
+
+import os
+import time
+
+import streamlit as st
+
+from mnist_core import ConfigError, load_mnist, make_config
+from mnist_core.config import LR_SCHEDULES, OPTIMIZERS, PRESETS
+from mnist_core.jobs import DONE, FAILED, JobBusyError, check_new_name, current_job, start_training
+from pages import charts, ui
+
+# Training leaves one core to the people drawing (on a 1-core machine it takes the only one).
+TRAIN_THREADS = max(1, (os.cpu_count() or 2) - 1)
+
+st.title("Train a network")
+
+preset_name = st.selectbox("Preset", list(PRESETS), format_func=lambda n: f"{n} — {PRESETS[n].description}")
+defaults = PRESETS[preset_name].defaults
+with st.form("train-form"):
+    c1, c2, c3, c4 = st.columns(4)
+    epochs = c1.number_input("Epochs", value=defaults.epochs, step=1)
+    batch_size = c2.number_input("Batch size", value=defaults.batch_size, step=1)
+    learning_rate = c3.number_input("Learning rate", value=defaults.learning_rate, format="%.5f", step=1e-4)
+    optimizer = c4.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(defaults.optimizer))
+    c1, c2, c3, c4 = st.columns(4)
+    dropout = c1.number_input("Dropout", value=defaults.dropout, step=0.05)
+    lr_schedule = c2.selectbox("Learning-rate schedule", LR_SCHEDULES, index=LR_SCHEDULES.index(defaults.lr_schedule))
+    validation_size = c3.number_input("Validation images", value=defaults.validation_size, step=500)
+    train_size = c4.number_input("Training images (0 = all)", value=defaults.train_size, step=1000)
+    c1, c2, c3, c4 = st.columns(4)
+    early_stopping = c1.toggle("Early stopping", value=defaults.early_stopping)
+    patience = c2.number_input("Patience (epochs)", value=defaults.patience, step=1)
+    augment = c3.toggle("Augmentation", value=defaults.augment, help="Random stroke width, rotation, zoom and shift")
+    seed = c4.number_input("Seed", value=defaults.seed, step=1)
+    name = st.text_input("Run name", value=f"{preset_name}-{time.strftime('%Y%m%d-%H%M%S')}", max_chars=64)
+    submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
+
+if submitted:
+    try:
+        config = make_config(preset_name, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                             optimizer=optimizer, dropout=dropout, lr_schedule=lr_schedule,
+                             validation_size=validation_size, train_size=train_size,
+                             early_stopping=early_stopping, patience=patience, augment=augment, seed=seed)
+        check_new_name(name)
+        start_training(config, name, lambda: load_mnist(validation_size=config.validation_size, seed=config.seed),
+                       threads=TRAIN_THREADS)
+    except ConfigError as exc:
+        st.error(f"Not started: {exc}")
+    except JobBusyError as exc:
+        st.warning(f"Not started: {exc}. Its progress is shown below.")
+
+
+def show_job(job) -> None:
+    """Progress, live curves, Stop, and the result once saved."""
+    progress = job.progress
+    st.subheader(f"Run {job.name} · {job.config.preset} · {job.state}")
+    if progress is None:
+        st.progress(0.0, text="Loading data and building the network…")
+    else:
+        eta = "" if not job.active else f" · ETA {progress.eta:.0f} s"
+        st.progress(progress.fraction, text=f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.batch}/"
+                    f"{progress.batches} · {progress.elapsed:.0f} s elapsed{eta}")
+    if job.active and st.button("Stop", icon=":material/stop:", disabled=job.stop.is_set(),
+                                help="Ends training after the current batch; the partial run is saved."):
+        job.stop.set()
+    if job.stop.is_set() and job.active:
+        st.info("Stopping after this batch, then saving the partial run…")
+    if job.epochs:
+        history = {key: [e.get(key) for e in job.epochs] for key in ("loss", "accuracy", "val_loss", "val_accuracy")}
+        st.plotly_chart(charts.epoch_curves(history), width="stretch")
+    if job.batches:
+        st.plotly_chart(charts.batch_curve(job.batches), width="stretch")
+    if job.state == FAILED:
+        st.error(f"Training failed: {job.error}")
+    if job.state == DONE:
+        card = job.saved.card
+        st.success(f"Saved **{job.name}** ({job.ended}): test accuracy **{card['test_accuracy']:.2%}** after "
+                   f"{card['epochs_done']} epochs in {card['wall_time_seconds']:.0f} s.")
+        if st.session_state.get("toasted") != job.name:
+            st.session_state.toasted = job.name
+            st.toast(f"Saved {job.name}: {card['test_accuracy']:.2%}", icon="✅")
+        st.button("Make it the active model", on_click=ui.set_active, args=(job.name,),
+                  disabled=st.session_state.get("active_model") == job.name)
+
+
+job = current_job()
+if job is not None:
+    @st.fragment(run_every=1.0 if job.active else None)
+    def live_view():
+        current = current_job()
+        show_job(current)
+        if not current.active and st.session_state.get("watched_active") == current.name:
+            st.session_state.watched_active = None
+            st.rerun(scope="app")  # one full rerun stops the polling and refreshes the model picker
+        if current.active:
+            st.session_state.watched_active = current.name
+
+    live_view()
+else:
+    st.caption("No training has run on this server yet. Trainings run one at a time, in the background: "
+               "you can leave this page or close the tab, and the run finishes and is saved.")

@@ -1,0 +1,88 @@
+"""What every page shares: cached loaders, the active-model picker, the model card.
+
+Like tfjs-examples' ui.js: this file draws and caches; it computes nothing itself.
+"""
+
+import numpy as np
+import streamlit as st
+
+from mnist_core import DatasetError, StoreError, list_runs, load_classifier, load_test_set
+from pages import charts
+
+DEFAULT_MODEL = "default"
+
+
+@st.cache_resource(show_spinner="Loading the model…")
+def classifier(name: str):
+    """One ONNX Runtime session per model per server, shared by all sessions."""
+    return load_classifier(name)
+
+
+@st.cache_resource(show_spinner="Loading the MNIST test set…")
+def _test_set():
+    return load_test_set()
+
+
+def test_set():
+    """The MNIST test images and labels, or None after telling the person why not."""
+    try:
+        return _test_set()
+    except DatasetError as exc:
+        st.warning(f"The MNIST test set is not available, so test images cannot be shown. {exc}")
+        return None
+
+
+def usable_runs():
+    return [run for run in list_runs() if not run.problem]
+
+
+def model_picker() -> None:
+    """The sidebar's active-model selector; its choice lives in st.session_state.active_model."""
+    runs = {run.name: run for run in usable_runs()}
+    if st.session_state.get("active_model") not in runs:
+        st.session_state.active_model = DEFAULT_MODEL if DEFAULT_MODEL in runs else next(iter(runs), None)
+    st.sidebar.selectbox(
+        "Active model", list(runs), key="active_model",
+        format_func=lambda name: f"{name} · {runs[name].card.get('test_accuracy', 0):.2%}",
+        help="Used by Draw, Explore and Home. Train or pick models on the Models page.",
+    )
+
+
+def active_classifier():
+    """The active model's classifier, or None (with a message on the page) if it cannot load."""
+    name = st.session_state.get("active_model")
+    if name is None:
+        st.error("No usable model found. Train one on the Train page.")
+        return None
+    try:
+        return classifier(name)
+    except StoreError as exc:
+        st.error(f"Model {name!r} cannot be loaded: {exc}")
+        return None
+
+
+def set_active(name: str) -> None:
+    """A button callback: make `name` the active model (runs before the sidebar is drawn)."""
+    st.session_state.active_model = name
+
+
+def model_card(card: dict) -> None:
+    """Preset, accuracy, size and training time, then the epoch curves."""
+    hp = card.get("hyperparameters", {})
+    cols = st.columns(4)
+    cols[0].metric("Test accuracy", f"{card.get('test_accuracy', 0):.2%}")
+    cols[1].metric("Preset", card.get("preset", "?"))
+    cols[2].metric("Parameters", f"{card.get('parameters', 0):,}")
+    cols[3].metric("Training time", f"{card.get('wall_time_seconds', 0) / 60:.1f} min",
+                   help=f"{card.get('epochs_done', '?')} epochs, {card.get('ended', '?')}")
+    st.caption(f"{hp.get('epochs', '?')} epochs · batch {hp.get('batch_size', '?')} · "
+               f"{hp.get('optimizer', '?')} lr {hp.get('learning_rate', '?')} ({hp.get('lr_schedule', '?')}) · "
+               f"dropout {hp.get('dropout', '?')} · augmentation {'on' if hp.get('augment') else 'off'}"
+               + (f" · trained with `{card['command']}`" if card.get("command") else ""))
+    if card.get("history", {}).get("loss"):
+        st.plotly_chart(charts.epoch_curves(card["history"]), width="stretch")
+
+
+def enlarge(image: np.ndarray, factor: int = 4) -> np.ndarray:
+    """Nearest-neighbour upscaling, so 28x28 pixels stay crisp squares in the browser."""
+    return np.kron(np.clip(image, 0, 1), np.ones((factor, factor), np.float32))
