@@ -91,8 +91,8 @@ def read_image(source) -> np.ndarray:
         try:
             with Image.open(handle) as img:
                 if img.width * img.height > MAX_PIXELS:
-                    raise DrawingError(f"the image is {img.width}x{img.height} pixels; the limit is "
-                                       f"{MAX_PIXELS // 1_000_000} megapixels — scale it down first")
+                    raise DrawingError(f"the image is too large ({img.width}x{img.height} pixels; the limit is "
+                                       f"{MAX_PIXELS // 1_000_000} megapixels): scale it down first")
                 if getattr(img, "n_frames", 1) > 1:
                     raise DrawingError("animated images are not supported: upload a single PNG or JPEG frame")
                 frame = next(ImageSequence.Iterator(img))
@@ -101,7 +101,9 @@ def read_image(source) -> np.ndarray:
                 return np.asarray(frame.convert("RGBA"))
         except DrawingError:
             raise
-        except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        except Image.DecompressionBombError as exc:
+            raise DrawingError(f"the image is too large to open safely ({exc}): scale it down first") from exc
+        except UnidentifiedImageError as exc:
             raise DrawingError(f"not a readable image ({exc})") from exc
         except (OSError, ValueError, SyntaxError) as exc:
             raise DrawingError(f"the image is damaged or truncated ({exc})") from exc

@@ -25,11 +25,11 @@ def epoch_curves(history: dict) -> go.Figure:
     epochs = list(range(1, len(history.get("loss", [])) + 1))
     fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
     for col, metric in ((1, "loss"), (2, "accuracy")):
-        for prefix, dash in (("", "solid"), ("val_", "dot")):
+        for prefix, colour in (("", "#1f77b4"), ("val_", "#ff7f0e")):
             values = history.get(prefix + metric) or []
             fig.add_trace(go.Scatter(x=epochs[:len(values)], y=values, mode="lines+markers",
-                                     name=f"{'validation' if prefix else 'train'} {metric}",
-                                     line=dict(dash=dash)), row=1, col=col)
+                                     name="validation" if prefix else "train", legendgroup=prefix,
+                                     showlegend=col == 1, line=dict(color=colour)), row=1, col=col)
     fig.update_xaxes(title_text="epoch")
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.3))
     return fig
@@ -74,14 +74,17 @@ def confusion_matrix(confusion: np.ndarray, normalise: bool) -> go.Figure:
     fig.add_trace(go.Heatmap(z=errors, x=digits, y=digits, colorscale="Reds", zmin=0,
                              colorbar=dict(title="%" if normalise else "errors"), hoverinfo="skip"))
     t, p = np.meshgrid(digits, digits, indexing="ij")
+    dark = (errors > 0.6 * np.nanmax(errors, initial=0)).ravel()
     fig.add_trace(go.Scatter(
         x=p.ravel(), y=t.ravel(), mode="markers+text", text=[text[i][j] for i, j in zip(t.ravel(), p.ravel())],
-        textfont=dict(size=12), customdata=np.stack([t.ravel(), p.ravel()], axis=1),
+        textfont=dict(size=12, color=["white" if d else "#31333f" for d in dark]), customdata=np.stack([t.ravel(), p.ravel()], axis=1),
         marker=dict(symbol="square", size=34, color="rgba(0,0,0,0)"),
         hovertemplate="true %{customdata[0]} → predicted %{customdata[1]}: %{text}<extra>click to see</extra>",
     ))
     fig.update_layout(height=560, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
-                      xaxis=dict(title="predicted digit", dtick=1, side="top", constrain="domain"),
-                      yaxis=dict(title="true digit", dtick=1, autorange="reversed", scaleanchor="x"),
+                      xaxis=dict(title="predicted digit", dtick=1, side="top", range=[-0.5, 9.5],
+                                 constrain="domain", showgrid=False, zeroline=False),
+                      yaxis=dict(title="true digit", dtick=1, range=[9.5, -0.5], scaleanchor="x",
+                                 showgrid=False, zeroline=False),
                       clickmode="event+select", dragmode=False)
     return fig

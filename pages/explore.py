@@ -52,7 +52,7 @@ st.session_state.setdefault("cell_true", top[0][0] if top else 4)
 st.session_state.setdefault("cell_pred", top[0][1] if top else 9)
 
 st.subheader("Digits behind a cell")
-c1, c2, _ = st.columns([1, 1, 4])
+c1, c2, c3, _ = st.columns([1, 1, 1, 3])
 true = c1.selectbox("True digit", range(10), key="cell_true")
 predicted = c2.selectbox("Predicted digit", range(10), key="cell_pred")
 indices = cell_examples(y_test, probabilities, true, predicted)
@@ -61,7 +61,7 @@ if not len(indices):
     st.info(f"No test image of a {true} was {what} {predicted}.")
     st.stop()
 pages = (len(indices) - 1) // PAGE_SIZE + 1
-page = st.number_input(f"Page (of {pages})", 1, pages, key="cell_page") if pages > 1 else 1
+page = c3.number_input(f"Page (of {pages})", 1, pages, key="cell_page") if pages > 1 else 1
 st.markdown(f"**{len(indices)}** test images of a **{true}** {what} **{predicted}**, most confident first:")
 shown = indices[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
 for row in range(0, len(shown), 8):

@@ -1,0 +1,53 @@
+"""The bundled default model: present, small, honest about its accuracy, and fast to load."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from mnist_core import evaluate, find_run, load_classifier, load_test_set
+from mnist_core.preprocess import NothingDrawnError
+from mnist_core.store import BUNDLED_DIR
+from tests.conftest import draw_digit
+
+
+def test_files_and_card():
+    run = find_run()
+    assert run.bundled and run.path == BUNDLED_DIR / "default" and run.problem is None
+    size = sum(p.stat().st_size for p in run.path.iterdir())
+    assert size < 20_000_000
+    card = run.card
+    assert card["command"].startswith("python -m mnist_core train --preset ")
+    assert card["test_accuracy"] >= 0.994
+    assert card["ended"] in ("finished", "early-stopped")
+    assert len(card["history"]["val_accuracy"]) == card["epochs_done"]
+
+
+def test_test_accuracy_equals_card(mnist_path):
+    clf = load_classifier()
+    x_test, y_test = load_test_set(mnist_path)
+    probabilities = clf.probabilities(x_test / 255.0)
+    result = evaluate(y_test, probabilities)
+    assert result.accuracy == pytest.approx(clf.card["test_accuracy"], abs=1e-4)
+    assert np.allclose(probabilities, clf.run.test_probabilities(), atol=1e-4)
+
+
+def test_predicts_a_drawing_and_refuses_a_blank():
+    clf = load_classifier()
+    prediction = clf.predict(np.asarray(draw_digit()))
+    assert prediction.digit == 7 and prediction.confidence > 0.9
+    assert prediction.probabilities.shape == (10,) and prediction.model_input.shape == (28, 28)
+    assert prediction.probabilities.sum() == pytest.approx(1, abs=1e-5)
+    with pytest.raises(NothingDrawnError):
+        clf.predict(np.zeros((280, 280, 4), np.uint8))
+
+
+def test_import_does_not_load_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np; from mnist_core import load_classifier; "
+            "c = load_classifier(); c.predict(np.eye(28)); print('tensorflow' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"

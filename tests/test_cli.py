@@ -1,0 +1,88 @@
+"""Every CLI command through a real subprocess, as a person would run it."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT, draw_digit
+
+
+def cli(*args, env=None, check_code=None):
+    result = subprocess.run([sys.executable, "-m", "mnist_core", *map(str, args)], cwd=ROOT, capture_output=True,
+                            text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}, timeout=600)
+    if check_code is not None:
+        assert result.returncode == check_code, result.stderr[-3000:]
+    return result
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "list"])
+def test_help(command):
+    result = cli(command, "--help", check_code=0)
+    assert "usage: python -m mnist_core " + command in result.stdout
+
+
+def test_train_then_evaluate_then_list(store, tiny_npz):
+    result = cli("train", "--preset", "quick", "--epochs", "1", "--batch-size", "64", "--validation-size", "100",
+                 "--name", "cli-run", "--data", tiny_npz, check_code=0)
+    assert "saved cli-run" in result.stdout and "epoch 1/1" in result.stderr
+    card = json.loads((store / "cli-run" / "card.json").read_text())
+    assert card["command"].startswith("python -m mnist_core train --preset quick --epochs 1")
+    assert card["hyperparameters"]["batch_size"] == 64 and card["epochs_done"] == 1
+    result = cli("evaluate", "--model", "cli-run", "--data", tiny_npz, "--json", check_code=0)
+    report = json.loads(result.stdout)
+    assert report["accuracy"] == pytest.approx(card["test_accuracy"], abs=1e-4)
+    assert np.array(report["confusion_matrix"]).shape == (10, 10) and np.sum(report["confusion_matrix"]) == 200
+    text = cli("evaluate", "--model", "cli-run", "--data", tiny_npz, check_code=0).stdout
+    assert "accuracy" in text and "top confusions" in text and "precision" in text
+    assert "cli-run" in cli("list", check_code=0).stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--epochs", "0"], "epochs must be between 1 and 500, got 0"),
+    (["--lr", "-1"], "learning rate must be in"),
+    (["--dropout", "1.5"], "dropout must be in"),
+    (["--batch-size", "0"], "batch size must be between"),
+])
+def test_train_refuses_nonsense_before_training(store, args, message):
+    result = cli("train", "--preset", "quick", "--name", "bad", *args, check_code=2)
+    assert message in result.stderr and not store.exists()
+
+
+def test_train_refuses_bad_name(store):
+    result = cli("train", "--preset", "quick", "--name", "../up", check_code=2)
+    assert "may not contain" in result.stderr
+
+
+def test_evaluate_without_data_says_so(tmp_path):
+    result = cli("evaluate", "--data", tmp_path / "none.npz", check_code=2)
+    assert "none.npz: no such file" in result.stderr
+
+
+def test_predict_json_keeps_order_and_reports_bad_files(tmp_path):
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    draw_digit().save(folder / "a_seven.png")
+    (folder / "b_broken.png").write_bytes(b"not a png")
+    draw_digit(ink=0, background=255).save(folder / "c_seven_inverted.jpg")
+    extra = tmp_path / "extra.png"
+    draw_digit(box=(10, 10, 90, 170)).save(extra)
+    result = cli("predict", folder, extra, "--json", check_code=1)
+    entries = json.loads(result.stdout)
+    assert [os.path.basename(e["file"]) for e in entries] == ["a_seven.png", "b_broken.png",
+                                                               "c_seven_inverted.jpg", "extra.png"]
+    assert "not a readable image" in entries[1]["error"] and "digit" not in entries[1]
+    for entry in entries[:1] + entries[2:]:
+        assert entry["digit"] == 7 and len(entry["probabilities"]) == 10
+        assert sum(entry["probabilities"]) == pytest.approx(1, abs=1e-4)
+    ok = cli("predict", folder / "a_seven.png", check_code=0)
+    assert ok.stdout.startswith(f"{folder / 'a_seven.png'}: 7 (")
+
+
+def test_predict_unknown_model(tmp_path):
+    draw_digit().save(tmp_path / "x.png")
+    result = cli("predict", tmp_path / "x.png", "--model", "ghost", check_code=2)
+    assert "no saved model called 'ghost'" in result.stderr

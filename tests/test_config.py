@@ -1,0 +1,60 @@
+import math
+
+import pytest
+
+from mnist_core.config import PRESETS, ConfigError, make_config, validate_name
+
+
+def test_seed_mlp_defaults_are_the_notebook():
+    config = make_config("seed-mlp")
+    assert (config.epochs, config.batch_size, config.learning_rate, config.optimizer) == (10, 32, 1e-3, "adam")
+    assert config.dropout == 0 and not config.augment and not config.early_stopping
+
+
+@pytest.mark.parametrize("preset, params", [("seed-mlp", 101_770), ("quick", None), ("best", None)])
+def test_presets_build(preset, params):
+    from mnist_core.models import build_model
+
+    model = build_model(make_config(preset))
+    assert tuple(model.inputs[0].shape) == (None, 28, 28, 1)
+    assert tuple(model.outputs[0].shape) == (None, 10)
+    if params:
+        assert model.count_params() == params
+    assert set(PRESETS) == {"seed-mlp", "quick", "best"}
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(epochs=0), "epochs must be between 1 and 500, got 0"),
+    (dict(epochs=2.5), "epochs must be a whole number"),
+    (dict(batch_size=0), "batch size must be between 1 and 8192, got 0"),
+    (dict(learning_rate=-0.1), r"learning rate must be in \(0.0, 10.0\], got -0.1"),
+    (dict(learning_rate=math.nan), "learning rate must be a finite number, got nan"),
+    (dict(learning_rate=0.0), "learning rate must be in"),
+    (dict(dropout=1.5), r"dropout must be in \[0.0, 0.9\], got 1.5"),
+    (dict(dropout=-0.1), "dropout must be in"),
+    (dict(optimizer="adagrad"), "unknown optimizer 'adagrad'; choose one of adam, sgd, rmsprop"),
+    (dict(patience=0), "patience must be between 1 and 100"),
+    (dict(seed=-1), "seed must be between 0 and"),
+    (dict(augment="yes"), "augment must be on or off"),
+    (dict(train_size=100, batch_size=200), r"batch size \(200\) is larger than the training images \(100\)"),
+    (dict(colour="red"), "unknown hyperparameter"),
+])
+def test_nonsense_is_refused(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        make_config("quick", **overrides)
+
+
+def test_unknown_preset():
+    with pytest.raises(ConfigError, match="unknown preset 'huge'; choose one of seed-mlp, quick, best"):
+        make_config("huge")
+
+
+@pytest.mark.parametrize("name", ["../evil", "/etc/passwd", "a/b", "nul\x00byte", "x" * 500, "", ".hidden", "a b"])
+def test_bad_names(name):
+    with pytest.raises(ConfigError):
+        validate_name(name)
+
+
+def test_good_names():
+    for name in ("default", "best-2026.11.25", "my_run_1"):
+        assert validate_name(name) == name

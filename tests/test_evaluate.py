@@ -1,0 +1,35 @@
+import numpy as np
+
+from mnist_core.evaluate import cell_examples, confusion_sentences, evaluate
+
+
+def one_hot_probabilities(predicted, confidence):
+    p = np.full((len(predicted), 10), 0.0, np.float32)
+    for i, (d, c) in enumerate(zip(predicted, confidence)):
+        p[i] = (1 - c) / 9
+        p[i, d] = c
+    return p
+
+
+LABELS = np.array([4, 4, 4, 4, 2, 2, 7, 7, 0, 1])
+PREDICTED = np.array([9, 9, 4, 9, 7, 2, 7, 7, 0, 1])
+CONFIDENCE = np.array([0.6, 0.9, 0.8, 0.7, 0.5, 0.9, 0.9, 0.9, 0.9, 0.9])
+
+
+def test_figures_are_exact():
+    result = evaluate(LABELS, one_hot_probabilities(PREDICTED, CONFIDENCE))
+    assert result.accuracy == 0.6 and result.errors == 4
+    assert result.confusion[4, 9] == 3 and result.confusion[2, 7] == 1 and result.confusion.sum() == 10
+    assert result.recall[4] == 0.25 and result.precision[7] == 2 / 3
+    assert result.f1[7] == 2 * (2 / 3) * 1.0 / (2 / 3 + 1.0)
+    assert result.precision[9] == 0.0 and result.support[4] == 4
+    assert result.top_confusions() == [(4, 9, 3), (2, 7, 1)]
+    assert confusion_sentences(result) == ["4 is mistaken for 9 3 times", "2 is mistaken for 7 1 time"]
+    payload = result.to_dict()
+    assert payload["confusion_matrix"][4][9] == 3 and payload["per_class"][4]["support"] == 4
+
+
+def test_cell_examples_most_confident_first():
+    probabilities = one_hot_probabilities(PREDICTED, CONFIDENCE)
+    assert cell_examples(LABELS, probabilities, 4, 9).tolist() == [1, 3, 0]
+    assert cell_examples(LABELS, probabilities, 3, 5).tolist() == []

@@ -1,0 +1,128 @@
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mnist_core.preprocess import DrawingError, NothingDrawnError, read_image, to_model_input
+from tests.conftest import draw_digit
+
+
+def reference():
+    return to_model_input(np.asarray(draw_digit()))
+
+
+def test_output_is_mnist_like():
+    x = reference()
+    assert x.shape == (28, 28) and x.dtype == np.float32
+    assert 0 <= x.min() and x.max() == pytest.approx(1.0, abs=0.05)
+    rows, cols = np.flatnonzero(x.max(axis=1) > 0.1), np.flatnonzero(x.max(axis=0) > 0.1)
+    assert rows[-1] - rows[0] + 1 in (19, 20, 21)  # longer side scaled to 20 px
+    from scipy import ndimage
+    assert np.allclose(ndimage.center_of_mass(x), (14, 14), atol=0.6)
+
+
+@pytest.mark.parametrize("variant", ["shifted", "scaled", "inverted", "transparent", "rgb", "small canvas"])
+def test_variants_give_the_same_input(variant):
+    if variant == "shifted":
+        image = np.asarray(draw_digit(box=(20, 10, 100, 170)))
+    elif variant == "scaled":
+        image = np.asarray(draw_digit(size=(560, 560), box=(200, 120, 360, 440), width=36))
+    elif variant == "inverted":
+        image = np.asarray(draw_digit(ink=0, background=255))
+    elif variant == "transparent":  # the canvas: the digit only in alpha, colour is black everywhere
+        alpha = np.asarray(draw_digit())
+        image = np.zeros((280, 280, 4), np.uint8)
+        image[..., 3] = alpha
+    elif variant == "rgb":
+        image = np.asarray(draw_digit(mode="RGB", ink=(20, 20, 90), background=(250, 245, 235)))
+    else:
+        image = np.asarray(draw_digit(size=(140, 140), box=(50, 30, 90, 110), width=9))
+    assert np.abs(to_model_input(image) - reference()).mean() < 0.03
+
+
+@pytest.mark.parametrize("image", [np.zeros((280, 280, 4), np.uint8), np.full((280, 280), 255, np.uint8),
+                                   np.full((50, 50, 3), 128, np.uint8)])
+def test_blank_raises(image):
+    with pytest.raises(NothingDrawnError, match="Nothing drawn"):
+        to_model_input(image)
+
+
+def test_canvas_full_of_ink_is_blank():
+    image = np.zeros((280, 280, 4), np.uint8)
+    image[..., :3] = 255
+    image[..., 3] = 255
+    with pytest.raises(NothingDrawnError):
+        to_model_input(image)
+
+
+def test_single_dot_raises():
+    image = np.zeros((280, 280), np.uint8)
+    image[140:145, 140:145] = 255
+    with pytest.raises(DrawingError, match="only a dot"):
+        to_model_input(image)
+
+
+def test_wrong_array_shape():
+    with pytest.raises(DrawingError, match="expected a gray, RGB or RGBA image"):
+        to_model_input(np.zeros((10, 10, 2)))
+
+
+def png_bytes(image: Image.Image, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", **kwargs)
+    return buffer.getvalue()
+
+
+def test_read_image_formats():
+    digit = draw_digit()
+    expected = reference()
+    sixteen = Image.fromarray(np.asarray(digit).astype(np.uint16) * 257)
+    palette = digit.convert("P")
+    alpha_only = Image.merge("LA", (Image.new("L", digit.size, 0), digit))
+    for image in (digit, sixteen, palette, alpha_only):
+        assert np.abs(to_model_input(read_image(png_bytes(image))) - expected).mean() < 0.03, image.mode
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "the file is empty"),
+    (b"this is not an image at all", "not a readable image"),
+])
+def test_read_image_refuses_non_images(data, message):
+    with pytest.raises(DrawingError, match=message):
+        read_image(data)
+
+
+def test_truncated_png():
+    data = png_bytes(draw_digit())
+    with pytest.raises(DrawingError, match="damaged or truncated"):
+        to_model_input(read_image(data[: len(data) // 2]))
+
+
+def test_decompression_bomb_is_refused_without_decoding():
+    data = bytearray(png_bytes(Image.new("L", (8, 8))))
+    ihdr = struct.pack(">II", 20000, 20000) + data[24:29]  # width, height, depth, colour, ...
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    with pytest.raises(DrawingError, match="too large"):
+        read_image(bytes(data))
+    ihdr = struct.pack(">II", 5000, 5000) + ihdr[8:]  # over our 16 MP limit, under Pillow's
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    with pytest.raises(DrawingError, match=r"too large \(5000x5000 pixels"):
+        read_image(bytes(data))
+
+
+def test_animated_gif_is_refused():
+    frames = [draw_digit(), Image.new("L", (280, 280))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:])
+    with pytest.raises(DrawingError, match="animated images are not supported"):
+        read_image(buffer.getvalue())
+
+
+def test_read_missing_file(tmp_path):
+    with pytest.raises(DrawingError, match="cannot open"):
+        read_image(tmp_path / "nope.png")

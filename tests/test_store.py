@@ -1,0 +1,164 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from mnist_core import load_classifier
+from mnist_core.config import ConfigError, make_config
+from mnist_core.data import split_validation
+from mnist_core.store import StoreError, delete_run, find_run, list_runs, load_keras_model, save_run
+from mnist_core.train import train
+from tests.conftest import tiny_arrays
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    data = split_validation(tiny_arrays(), validation_size=100, seed=0)
+    return data, train(make_config("quick", epochs=1, batch_size=50), data)
+
+
+def test_save_list_find_delete(tiny, store):
+    data, run = tiny
+    saved = save_run(run, "first", data.x_test, data.y_test, command="python -m mnist_core train x")
+    assert sorted(p.name for p in saved.path.iterdir()) == ["card.json", "model.keras", "model.onnx",
+                                                            "test_probabilities.npy"]
+    card = json.loads((saved.path / "card.json").read_text())
+    assert card["preset"] == "quick" and card["hyperparameters"]["batch_size"] == 50
+    assert card["ended"] == "finished" and card["epochs_done"] == 1 and card["command"].startswith("python -m")
+    assert set(card["versions"]) == {"python", "tensorflow", "keras", "numpy"}
+    probabilities = saved.test_probabilities()
+    assert probabilities.shape == (200, 10)
+    assert card["test_accuracy"] == float((probabilities.argmax(1) == data.y_test).mean())
+    names = [r.name for r in list_runs(store)]
+    assert "first" in names and names.index("default") < names.index("first")
+    assert find_run("first").path == store / "first"
+    clf = load_classifier("first")
+    keras_out = run.model.predict(data.x_test[:5, ..., None] / 255.0, verbose=0)
+    assert np.allclose(clf.probabilities(data.x_test[:5] / 255.0), keras_out, atol=1e-5)
+    with pytest.raises(StoreError, match="already exists"):
+        save_run(run, "first", data.x_test, data.y_test)
+    delete_run("first")
+    assert not (store / "first").exists() and "first" not in [r.name for r in list_runs()]
+
+
+def test_interrupted_save_leaves_store_as_it_was(tiny, store, monkeypatch):
+    data, run = tiny
+    save_run(run, "kept", data.x_test, data.y_test)
+    before = sorted(os.listdir(store))
+
+    def crash(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "rename", crash)
+    with pytest.raises(StoreError, match="No space left on device.*earlier runs are untouched"):
+        save_run(run, "lost", data.x_test, data.y_test)
+    assert sorted(os.listdir(store)) == before  # no temporary folder, no half run
+    assert [r.name for r in list_runs() if not r.bundled] == ["kept"]
+
+
+def test_read_only_store(tiny, tmp_path, monkeypatch):
+    data, run = tiny
+    read_only = tmp_path / "ro"
+    read_only.mkdir()
+    read_only.chmod(0o500)
+    monkeypatch.setenv("MNIST_STORE_DIR", str(read_only))
+    if os.access(read_only, os.W_OK):  # root ignores permissions: make the folder a file instead
+        read_only.chmod(0o700)
+        read_only.rmdir()
+        read_only.write_text("not a folder")
+    with pytest.raises(StoreError, match="cannot write to the model store"):
+        save_run(run, "nope", data.x_test, data.y_test)
+
+
+@pytest.mark.parametrize("name", ["../escape", "/abs", "a\x00b", "x" * 500])
+def test_save_refuses_bad_names(tiny, store, name):
+    data, run = tiny
+    with pytest.raises(ConfigError):
+        save_run(run, name, data.x_test, data.y_test)
+    assert not store.exists() or os.listdir(store) == []
+
+
+def test_bundled_cannot_be_deleted_or_shadowed(tiny, store):
+    data, run = tiny
+    with pytest.raises(StoreError, match="bundled model and cannot be deleted"):
+        delete_run("default")
+    with pytest.raises(StoreError, match="name of a bundled model"):
+        save_run(run, "default", data.x_test, data.y_test)
+
+
+def test_broken_runs_are_listed_with_the_problem_and_refused(tiny, store):
+    data, run = tiny
+    saved = save_run(run, "good", data.x_test, data.y_test)
+    for name, damage in [("nocard", lambda p: (p / "card.json").unlink()),
+                         ("badcard", lambda p: (p / "card.json").write_text("{not json")),
+                         ("noonnx", lambda p: (p / "model.onnx").unlink())]:
+        import shutil
+        shutil.copytree(saved.path, store / name)
+        damage(store / name)
+    problems = {r.name: r.problem for r in list_runs()}
+    assert problems["good"] is None
+    assert problems["nocard"] == "card.json is missing"
+    assert problems["badcard"].startswith("card.json is unreadable")
+    assert problems["noonnx"] == "model.onnx is missing"
+    with pytest.raises(StoreError, match="cannot be used: card.json is missing"):
+        load_classifier("nocard")
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00garbage" * 100, None])
+def test_corrupt_model_files(tiny, store, content):
+    data, run = tiny
+    saved = save_run(run, "corrupt", data.x_test, data.y_test)
+    for file in ("model.onnx", "model.keras"):
+        path = saved.path / file
+        path.write_bytes(path.read_bytes()[:2000] if content is None else content)
+    with pytest.raises(StoreError, match="not a usable ONNX model"):
+        load_classifier("corrupt")
+    with pytest.raises(StoreError, match="not a loadable Keras model"):
+        load_keras_model(find_run("corrupt"))
+
+
+def _save_foreign(model, store, name):
+    import keras
+
+    model(np.zeros((1,) + tuple(model.inputs[0].shape[1:]), np.float32))
+    folder = store / name
+    folder.mkdir(parents=True)
+    model.save(folder / "model.keras")
+    model.export(str(folder / "model.onnx"), format="onnx", verbose=False)
+    (folder / "card.json").write_text(json.dumps({"name": name}))
+    return keras
+
+
+@pytest.mark.parametrize("shape, outputs, message", [((32, 32, 1), 10, "not a 28x28 image"),
+                                                     ((28, 28, 1), 5, "not 10 digit probabilities")])
+def test_foreign_architecture_is_refused(store, shape, outputs, message):
+    import keras
+
+    model = keras.Sequential([keras.Input(shape), keras.layers.Flatten(), keras.layers.Dense(outputs)])
+    _save_foreign(model, store, "foreign")
+    with pytest.raises(StoreError, match=message):
+        load_classifier("foreign")
+    with pytest.raises(StoreError, match=message):
+        load_keras_model(find_run("foreign"))
+
+
+def test_lambda_layer_is_refused_in_safe_mode(store):
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    outputs = keras.layers.Dense(10)(keras.layers.Flatten()(keras.layers.Lambda(lambda x: x * 2)(inputs)))
+    folder = store / "lambda"
+    folder.mkdir(parents=True)
+    keras.Model(inputs, outputs).save(folder / "model.keras")
+    (folder / "card.json").write_text("{}")
+    (folder / "model.onnx").write_bytes(b"")
+    with pytest.raises(StoreError, match="not a loadable Keras model.*(unsafe|safe_mode|Lambda)"):
+        load_keras_model(find_run("lambda"))
+
+
+def test_unknown_name():
+    with pytest.raises(StoreError, match="no saved model called 'ghost'"):
+        find_run("ghost")
+    with pytest.raises(StoreError, match="may not contain"):
+        find_run("../ghost")
