@@ -64,8 +64,8 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    classifier = load_classifier(args.model)
     x_test, y_test = load_test_set(args.data)
+    classifier = load_classifier(args.model)
     probabilities = np.concatenate([classifier.probabilities(x_test[i:i + 1000] / 255.0)
                                     for i in range(0, len(x_test), 1000)])
     result = evaluate(y_test, probabilities)

@@ -84,7 +84,7 @@ def confusion_matrix(confusion: np.ndarray, normalise: bool) -> go.Figure:
     fig.update_layout(height=560, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
                       xaxis=dict(title="predicted digit", dtick=1, side="top", range=[-0.5, 9.5],
                                  constrain="domain", showgrid=False, zeroline=False),
-                      yaxis=dict(title="true digit", dtick=1, range=[9.5, -0.5], scaleanchor="x",
+                      yaxis=dict(title="true digit", dtick=1, range=[9.5, -0.5], scaleanchor="x", constrain="domain",
                                  showgrid=False, zeroline=False),
                       clickmode="event+select", dragmode=False)
     return fig

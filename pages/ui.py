@@ -12,6 +12,24 @@ from pages import charts
 DEFAULT_MODEL = "default"
 
 
+def _leave_legacy_page_mode() -> None:
+    """Make a deep link (/draw, /explore…) work as the first request after the server starts.
+
+    Streamlit treats a `pages/` folder beside the entry point as a legacy multipage app until
+    `st.navigation` has run once in the process; until then a deep link runs the page file
+    directly, without the entry point. Switching the flag off and rerunning sends the request
+    through streamlit_app.py, whose st.Page for the same URL path has the same page hash.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_legacy_page_mode()
+
+
 @st.cache_resource(show_spinner="Loading the model…")
 def classifier(name: str):
     """One ONNX Runtime session per model per server, shared by all sessions."""
@@ -41,8 +59,12 @@ def model_picker() -> None:
     runs = {run.name: run for run in usable_runs()}
     if st.session_state.get("active_model") not in runs:
         st.session_state.active_model = DEFAULT_MODEL if DEFAULT_MODEL in runs else next(iter(runs), None)
+    # The widget has its own key, refreshed from active_model on every run: Streamlit drops the
+    # state of widgets between page switches, and other pages set active_model directly.
+    st.session_state.model_picker = st.session_state.active_model
     st.sidebar.selectbox(
-        "Active model", list(runs), key="active_model",
+        "Active model", list(runs), key="model_picker",
+        on_change=lambda: set_active(st.session_state.model_picker),
         format_func=lambda name: f"{name} · {runs[name].card.get('test_accuracy', 0):.2%}",
         help="Used by Draw, Explore and Home. Train or pick models on the Models page.",
     )

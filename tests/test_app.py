@@ -1,0 +1,125 @@
+"""Each page through Streamlit's AppTest: renders, predicts, refuses, trains, explores."""
+
+import base64
+import io
+import time
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mnist_core import jobs
+from tests.conftest import ROOT, draw_digit
+
+TIMEOUT = 60
+
+
+def app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def canvas_value(image: np.ndarray) -> dict:
+    buffer = io.BytesIO()
+    from PIL import Image
+
+    Image.fromarray(image).save(buffer, "PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}}
+
+
+def texts(at) -> str:
+    return "\n".join([m.value for m in at.markdown] + [m.value for m in at.info] + [m.value for m in at.warning]
+                     + [m.value for m in at.error] + [m.value for m in at.caption] + [m.value for m in at.success])
+
+
+@pytest.mark.parametrize("page", [None, "pages/draw.py", "pages/train.py", "pages/explore.py", "pages/models.py"])
+def test_every_page_renders(page, mnist_path, store):
+    at = app(page)
+    assert at.sidebar.selectbox[0].label == "Active model" and at.sidebar.selectbox[0].value == "default"
+    assert at.title[0].value
+
+
+def test_draw_shows_hint_on_blank_canvas(store):
+    at = app("pages/draw.py")
+    assert "Draw a digit in the black box" in texts(at)
+    at.session_state["canvas-0"] = canvas_value(np.zeros((280, 280, 4), np.uint8))
+    at.run()
+    assert "Draw a digit in the black box" in texts(at) and not at.exception
+
+
+def test_draw_predicts_injected_canvas(store):
+    at = app("pages/draw.py")
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., 3] = np.asarray(draw_digit())
+    rgba[..., :3] = 255
+    at.session_state["canvas-0"] = canvas_value(rgba)
+    at.run()
+    assert not at.exception
+    assert "data-testid='predicted-digit'>7<" in texts(at)
+    assert at.metric[0].label == "Confidence" and float(at.metric[0].value.rstrip("%")) > 90
+
+
+def test_draw_single_dot_gets_a_message(store):
+    at = app("pages/draw.py")
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[140:146, 140:146] = 255
+    at.session_state["canvas-0"] = canvas_value(rgba)
+    at.run()
+    assert "only a dot" in texts(at) and not at.exception
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("Epochs", 0, "epochs must be between 1 and 500, got 0"),
+    ("Batch size", -5, "batch size must be between 1 and 8192, got -5"),
+    ("Learning rate", 0.0, "learning rate must be in (0.0, 10.0], got 0.0"),
+    ("Dropout", 1.5, "dropout must be in [0.0, 0.9], got 1.5"),
+])
+def test_train_form_refuses_bad_values(field, value, message, store):
+    at = app("pages/train.py")
+    next(n for n in at.number_input if n.label == field).set_value(value)
+    at.button[0].click().run()
+    assert f"Not started: {message}" in texts(at)
+    assert jobs.current_job() is None or jobs.current_job().name != at.text_input[0].value
+
+
+@pytest.mark.parametrize("name, message", [("../evil", "may not contain"), ("x" * 64 + "/", "may not contain"),
+                                           ("default", "already exists")])
+def test_train_form_refuses_bad_names(name, message, store):
+    at = app("pages/train.py")
+    at.text_input[0].set_value(name)
+    at.button[0].click().run()
+    assert message in texts(at)
+
+
+def test_one_epoch_training_completes_and_is_stored(mnist_path, store):
+    at = app("pages/train.py")
+    at.selectbox[0].set_value("quick").run()
+    values = {"Epochs": 1, "Training images (0 = all)": 2000, "Validation images": 500}
+    for field, value in values.items():
+        next(n for n in at.number_input if n.label == field).set_value(value)
+    at.text_input[0].set_value("apptest-run")
+    at.button[0].click().run()
+    job = jobs.current_job()
+    assert job.name == "apptest-run"
+    job.thread.join(300)
+    assert job.state == jobs.DONE, job.error
+    at.run()
+    assert "Saved **apptest-run** (finished)" in texts(at)
+    assert (store / "apptest-run" / "model.onnx").is_file()
+    models = app("pages/models.py")
+    assert "apptest-run" in models.dataframe[0].value["name"].tolist()
+
+
+def test_explore_shows_matrix_and_gallery(mnist_path, store):
+    at = app("pages/explore.py")
+    assert "Most frequent confusions" in texts(at)
+    assert "is mistaken for" in texts(at)
+    at.selectbox(key="cell_true").set_value(4)
+    at.selectbox(key="cell_pred").set_value(4).run()
+    assert "test images of a **4** correctly read **4**" in texts(at)
+    assert len(at.get("imgs")) == 24  # one full page of the gallery
