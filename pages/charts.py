@@ -77,14 +77,14 @@ def confusion_matrix(confusion: np.ndarray, normalise: bool) -> go.Figure:
     dark = (errors > 0.6 * np.nanmax(errors, initial=0)).ravel()
     fig.add_trace(go.Scatter(
         x=p.ravel(), y=t.ravel(), mode="markers+text", text=[text[i][j] for i, j in zip(t.ravel(), p.ravel())],
-        textfont=dict(size=12, color=["white" if d else "#31333f" for d in dark]), customdata=np.stack([t.ravel(), p.ravel()], axis=1),
+        textfont=dict(size=12, color=["white" if d else "#31333f" for d in dark]), customdata=[[int(i), int(j)] for i, j in zip(t.ravel(), p.ravel())],
         marker=dict(symbol="square", size=34, color="rgba(0,0,0,0)"),
         hovertemplate="true %{customdata[0]} → predicted %{customdata[1]}: %{text}<extra>click to see</extra>",
     ))
     fig.update_layout(height=560, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
                       xaxis=dict(title="predicted digit", dtick=1, side="top", range=[-0.5, 9.5],
                                  constrain="domain", showgrid=False, zeroline=False),
-                      yaxis=dict(title="true digit", dtick=1, range=[9.5, -0.5], scaleanchor="x", constrain="domain",
+                      yaxis=dict(title="true digit", dtick=1, range=[9.5, -0.5],
                                  showgrid=False, zeroline=False),
                       clickmode="event+select", dragmode=False)
     return fig

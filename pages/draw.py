@@ -23,10 +23,11 @@ with left:
         st.rerun()
     upload = st.file_uploader("…or upload a picture of a digit", type=["png", "jpg", "jpeg", "gif", "bmp", "webp"])
 
-image, source = canvas.image_data, "drawing"
+strokes = len((canvas.json_data or {}).get("objects", []))
+image, source = canvas.image_data, f"drawing ({strokes} stroke{'s' if strokes != 1 else ''})"
 if upload is not None:
     try:
-        image, source = read_image(upload.getvalue()), f"upload {upload.name}"
+        image, source = read_image(upload.getvalue()), f"upload {upload.name} (remove it to read the canvas)"
     except DrawingError as exc:
         image = None
         right.error(f"Cannot read {upload.name}: {exc}")

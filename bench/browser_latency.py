@@ -1,0 +1,112 @@
+"""In the browser: cold start, stroke → prediction time against a bare canvas, and memory.
+
+    python bench/browser_latency.py [--strokes 20]
+
+1. Cold start: from `streamlit run` to the first prediction shown for a drawing.
+2. Stroke latency: mouse up → the page shows the answer for that stroke, median of N strokes,
+   for the Draw page and for bench/bare_canvas_app.py (the same canvas, no model), measured the
+   same way in the same run; prints the ratio.
+3. Memory: RSS of the `streamlit run` process after a browser opened Home, Draw (and drew)
+   and Explore, then the peak RSS while a training runs from the Train page.
+"""
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.browser import draw_stroke, launch_chromium, streamlit_server  # noqa: E402
+
+RECORD_MOUSEUP = "document.addEventListener('mouseup', () => { window.__up = performance.now(); }, true)"
+
+
+def stroke_latencies(page, count: int) -> list[float]:
+    """Milliseconds from mouse up to 'N strokes' on the page, for strokes 1..count."""
+    page.evaluate(RECORD_MOUSEUP)
+    times = []
+    for n in range(1, count + 1):
+        x = 30 + (n * 11) % 220
+        draw_stroke(page, [(x, 40), (x + 10, 120), (x + 5, 230)])
+        label = f"({n} stroke{'s' if n != 1 else ''})"
+        shown = page.wait_for_function(
+            f"() => document.body.innerText.includes({label!r}) && performance.now()", polling="raf", timeout=30_000)
+        times.append(shown.json_value() - page.evaluate("window.__up"))
+    return times
+
+
+def rss_mb(process) -> float:
+    return psutil.Process(process.pid).memory_info().rss / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--strokes", type=int, default=20)
+    parser.add_argument("--train", action=argparse.BooleanOptionalAction, default=True)
+    args = parser.parse_args()
+    store = Path(tempfile.mkdtemp())
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        started = time.perf_counter()
+        with streamlit_server(store) as (url, process):
+            page.goto(url + "/draw")
+            page.locator("canvas.upper-canvas").first.wait_for(timeout=60_000)
+            draw_stroke(page, [(140, 40), (150, 140), (140, 240)])
+            page.locator("[data-testid='predicted-digit']").wait_for(timeout=60_000)
+            cold = time.perf_counter() - started
+            print(f"cold start (streamlit run → first prediction shown): {cold:.2f} s")
+
+            page.goto(url + "/draw")
+            page.locator("canvas.upper-canvas").first.wait_for()
+            draw_page = stroke_latencies(page, args.strokes)
+
+            for path in ("/", "/explore"):
+                page.goto(url + path)
+                page.locator("h1").first.wait_for()
+                page.wait_for_load_state("networkidle")
+                page.wait_for_timeout(1500)
+            serving = rss_mb(process)
+            print(f"RSS after Home, Draw (drawn) and Explore: {serving:.0f} MB")
+
+            if args.train:
+                page.goto(url + "/train")
+                page.get_by_label("Training images (0 = all)").fill("20000")
+                page.get_by_label("Epochs").fill("2")
+                page.get_by_label("Run name").fill("bench-memory")
+                peak = [serving]
+                done = threading.Event()
+
+                def sample():
+                    while not done.is_set():
+                        peak.append(rss_mb(process))
+                        time.sleep(0.2)
+
+                sampler = threading.Thread(target=sample)
+                sampler.start()
+                page.get_by_role("button", name="Start training").click()
+                page.get_by_text("Saved bench-memory").wait_for(timeout=600_000)
+                done.set()
+                sampler.join()
+                print(f"peak RSS while training seed-mlp on 20000 images: {max(peak):.0f} MB")
+
+        with streamlit_server(store, script="bench/bare_canvas_app.py") as (url, _):
+            page.goto(url)
+            page.locator("canvas.upper-canvas").first.wait_for(timeout=60_000)
+            bare = stroke_latencies(page, args.strokes)
+        browser.close()
+
+    ours, base = statistics.median(draw_page), statistics.median(bare)
+    print(f"stroke → answer shown, median of {args.strokes}: Draw page {ours:.0f} ms "
+          f"(p90 {sorted(draw_page)[int(0.9 * len(draw_page)) - 1]:.0f}), bare canvas {base:.0f} ms "
+          f"(p90 {sorted(bare)[int(0.9 * len(bare)) - 1]:.0f}); ratio {ours / base:.2f}")
+
+
+if __name__ == "__main__":
+    main()

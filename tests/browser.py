@@ -1,0 +1,76 @@
+"""Start the app with `streamlit run` and drive it in Debian's headless Chromium.
+
+Shared by the end-to-end tests and the benchmarks under bench/.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(store: Path, script: str = "streamlit_app.py", env: dict | None = None, timeout: float = 60):
+    """A `streamlit run` process on a free port; yields (base URL, process)."""
+    port = free_port()
+    environment = {**os.environ, "MNIST_STORE_DIR": str(store), "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port), "--server.headless", "true",
+         "--server.address", "127.0.0.1"], cwd=ROOT, env=environment,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+                break
+            except OSError:
+                if time.time() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"streamlit did not start on {url}")
+                time.sleep(0.2)
+        yield url, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def launch_chromium(playwright):
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is needed: apt-get install -y chromium"
+    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+
+
+def draw_stroke(page, points: list[tuple[float, float]], canvas_index: int = 0) -> None:
+    """Drag the mouse through `points` (canvas pixel coordinates) on the drawable canvas."""
+    box = page.locator("canvas.upper-canvas").nth(canvas_index).bounding_box()
+    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
+    page.mouse.up()
+
+
+def seven_strokes() -> list[list[tuple[float, float]]]:
+    """A 7 as a person draws it: the top bar, then the diagonal."""
+    top = [(80 + 6 * i, 60) for i in range(21)]
+    diagonal = [(200 - 4 * i, 60 + 9 * i) for i in range(20)]
+    return [top + diagonal]

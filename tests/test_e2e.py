@@ -1,0 +1,101 @@
+"""End to end: `streamlit run` driven by headless Chromium, as a person uses the app.
+
+Screenshots of every page land in test-artifacts/ for a human to look at.
+"""
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.browser import ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server
+
+SHOTS = ROOT / "test-artifacts"
+PAGES = {"home": "/", "draw": "/draw", "train": "/train", "explore": "/explore", "models": "/models"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, mnist_path_module):
+    with streamlit_server(tmp_path_factory.mktemp("store")) as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def mnist_path_module():
+    import os
+    path = os.environ.get("MNIST_PATH")
+    assert path, "set MNIST_PATH to the full mnist.npz"
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1500})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def open_page(page, server, path):
+    page.goto(server + path)
+    page.locator("h1").first.wait_for()
+    page.wait_for_load_state("networkidle")
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_opens_without_exceptions(page, server, name):
+    open_page(page, server, PAGES[name])
+    expect(page.get_by_text("Active model")).to_be_visible()
+    page.wait_for_timeout(1500)
+    assert page.locator("[data-testid='stException']").count() == 0
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+
+
+def test_draw_predict_and_clear(page, server):
+    open_page(page, server, "/draw")
+    expect(page.get_by_text("Draw a digit in the black box")).to_be_visible()
+    page.locator("canvas.upper-canvas").first.wait_for()
+    for stroke in seven_strokes():
+        draw_stroke(page, stroke)
+    digit = page.locator("[data-testid='predicted-digit']")
+    expect(digit).to_have_text("7", timeout=15_000)
+    expect(page.get_by_text("Confidence")).to_be_visible()
+    page.screenshot(path=SHOTS / "draw-seven.png", full_page=True)
+    page.get_by_role("button", name="Clear").click()
+    expect(page.get_by_text("Draw a digit in the black box")).to_be_visible()
+    expect(digit).to_have_count(0)
+
+
+def test_click_a_confusion_cell_opens_its_gallery(page, server):
+    open_page(page, server, "/explore")
+    page.locator(".js-plotly-plot .xtick text").first.wait_for()
+    x = page.locator(".js-plotly-plot .xtick text", has_text="7").bounding_box()
+    y = page.locator(".js-plotly-plot .ytick text", has_text="2").bounding_box()
+    page.mouse.click(x["x"] + x["width"] / 2, y["y"] + y["height"] / 2)
+    expect(page.get_by_text("test images of a 2 read as 7")).to_be_visible(timeout=15_000)
+    assert page.locator("[data-testid='stImage']").count() >= 1
+    page.screenshot(path=SHOTS / "explore-cell.png", full_page=True)
+
+
+def test_start_and_stop_a_training(page, server):
+    open_page(page, server, "/train")
+    page.get_by_label("Training images (0 = all)").fill("20000")
+    page.get_by_label("Epochs").fill("5")
+    page.get_by_label("Run name").fill("e2e-stopped")
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("Epoch 1/5")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("loss per batch")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_text("Saved e2e-stopped (stopped)")).to_be_visible(timeout=60_000)
+    page.screenshot(path=SHOTS / "train-stopped.png", full_page=True)
+    open_page(page, server, "/models")
+    expect(page.get_by_text("Saved models")).to_be_visible()
+    assert page.locator("[data-testid='stException']").count() == 0
