@@ -151,6 +151,7 @@ def save_run(run, name: str, x_test: np.ndarray, y_test: np.ndarray, command: st
     card = make_card(run, name, accuracy, command)
     try:
         store.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(store)
         temp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=store))
         temp.chmod(0o755)
     except OSError as exc:

@@ -15,8 +15,11 @@ TRAIN_THREADS = max(1, (os.cpu_count() or 2) - 1)
 
 st.title("Train a network")
 
-preset_name = st.selectbox("Preset", list(PRESETS), format_func=lambda n: f"{n} — {PRESETS[n].description}")
+preset_name = st.selectbox("Preset", list(PRESETS), format_func=lambda n: f"{n} — {PRESETS[n].description}",
+                           on_change=lambda: st.session_state.pop("run_name", None))
 defaults = PRESETS[preset_name].defaults
+if "run_name" not in st.session_state:  # a fixed default: a changing one would reset what was typed
+    st.session_state.run_name = f"{preset_name}-{time.strftime('%Y%m%d-%H%M%S')}"
 with st.form("train-form"):
     c1, c2, c3, c4 = st.columns(4)
     epochs = c1.number_input("Epochs", value=defaults.epochs, step=1)
@@ -33,7 +36,7 @@ with st.form("train-form"):
     patience = c2.number_input("Patience (epochs)", value=defaults.patience, step=1)
     augment = c3.toggle("Augmentation", value=defaults.augment, help="Random stroke width, rotation, zoom and shift")
     seed = c4.number_input("Seed", value=defaults.seed, step=1)
-    name = st.text_input("Run name", value=f"{preset_name}-{time.strftime('%Y%m%d-%H%M%S')}", max_chars=64)
+    name = st.text_input("Run name", key="run_name", max_chars=64)
     submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
 
 if submitted:
@@ -45,6 +48,7 @@ if submitted:
         check_new_name(name)
         start_training(config, name, lambda: load_mnist(validation_size=config.validation_size, seed=config.seed),
                        threads=TRAIN_THREADS)
+        del st.session_state["run_name"]  # the next training gets a fresh default name
     except ConfigError as exc:
         st.error(f"Not started: {exc}")
     except JobBusyError as exc:

@@ -99,3 +99,31 @@ def test_start_and_stop_a_training(page, server):
     open_page(page, server, "/models")
     expect(page.get_by_text("Saved models")).to_be_visible()
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("notes.png", b"this is not an image", "not a readable image"),
+    ("empty.png", b"", "the file is empty"),
+    ("cut.png", None, "damaged or truncated"),
+])
+def test_bad_uploads_get_a_message(page, server, tmp_path, name, content, message):
+    from tests.conftest import draw_digit
+    path = tmp_path / name
+    if content is None:
+        draw_digit().save(path)
+        content = path.read_bytes()[:300]
+    path.write_bytes(content)
+    open_page(page, server, "/draw")
+    page.locator("input[type='file']").set_input_files(str(path))
+    expect(page.get_by_text(message)).to_be_visible(timeout=15_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    expect(page.locator("[data-testid='predicted-digit']")).to_have_count(0)
+
+
+def test_good_upload_is_predicted(page, server, tmp_path):
+    from tests.conftest import draw_digit
+    path = tmp_path / "seven.jpg"
+    draw_digit(ink=0, background=255).convert("RGB").save(path)
+    open_page(page, server, "/draw")
+    page.locator("input[type='file']").set_input_files(str(path))
+    expect(page.locator("[data-testid='predicted-digit']")).to_have_text("7", timeout=15_000)
