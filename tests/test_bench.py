@@ -1,0 +1,33 @@
+"""The benchmarks, run briefly so they cannot rot (the figures come from full runs)."""
+
+import re
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def bench(*args, timeout=600):
+    result = subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=timeout)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def test_load_script_briefly(mnist_path):
+    out = bench("bench/load.py", "--sessions", 2, "--seconds", 6)
+    match = re.search(r"2 sessions for 6 s: (\d+) strokes answered, 0 errors, p50 \d+ ms, p95 \d+ ms", out)
+    assert match and int(match.group(1)) >= 2, out
+
+
+def test_canvas_accuracy_briefly(mnist_path):
+    out = bench("bench/canvas_accuracy.py", "--count", 60)
+    accuracy = float(re.search(r"MNIST-style preprocessing: ([\d.]+)%", out).group(1))
+    baseline = float(re.search(r"plain resize baseline: +([\d.]+)%", out).group(1))
+    assert accuracy > baseline and accuracy > 80, out
+
+
+def test_predict_latency_briefly(mnist_path):
+    out = bench("bench/predict_latency.py", "--calls", 100)
+    assert re.search(r"clf.predict \(preprocess \+ ONNX Runtime\) +p50 +[\d.]+ ms", out), out
+    assert "speed-up:" in out
