@@ -3,19 +3,24 @@
 The entry point only sets up navigation and the shared sidebar; each page is a file in pages/.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from pages import ui
 
+PAGES = Path(__file__).resolve().parent / "pages"
+
 st.set_page_config(page_title="mnist-studio", page_icon="✍️", layout="wide")
 
 navigation = st.navigation([
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
-    st.Page("pages/explore.py", title="Explore", icon=":material/grid_on:", url_path="explore"),
-    st.Page("pages/models.py", title="Models", icon=":material/inventory_2:", url_path="models"),
+    st.Page(PAGES / "home.py", title="Home", icon=":material/home:", default=True),
+    st.Page(PAGES / "draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
+    st.Page(PAGES / "train.py", title="Train", icon=":material/model_training:", url_path="train"),
+    st.Page(PAGES / "explore.py", title="Explore", icon=":material/grid_on:", url_path="explore"),
+    st.Page(PAGES / "models.py", title="Models", icon=":material/inventory_2:", url_path="models"),
 ])
+ui.mark_navigation()
 ui.model_picker()
 st.sidebar.caption("mnist-studio · MIT licence · MNIST by LeCun, Cortes & Burges (CC BY-SA 3.0)")
 navigation.run()

@@ -78,7 +78,7 @@ def main() -> None:
             if args.train:
                 page.goto(url + "/train")
                 page.get_by_label("Training images (0 = all)").fill("20000")
-                page.get_by_label("Epochs").fill("2")
+                page.get_by_label("Epochs", exact=True).fill("2")
                 page.get_by_label("Run name").fill("bench-memory")
                 peak = [serving]
                 done = threading.Event()

@@ -73,7 +73,7 @@ async def run(url: str, sessions: int, seconds: float, train: bool) -> tuple[lis
         if train:
             page = await browser.new_page()
             await page.goto(url + "/train")
-            await page.get_by_label("Epochs").fill("50")
+            await page.get_by_label("Epochs", exact=True).fill("50")
             await page.get_by_label("Run name").fill("load-training")
             await page.get_by_role("button", name="Start training").click()
             await page.get_by_text("Epoch 1/50").wait_for(timeout=120_000)

@@ -117,13 +117,19 @@ def _versions() -> dict:
                 numpy=np.__version__)
 
 
+def thin(rows: list, keep: int = 1000) -> list:
+    """At most about `keep` evenly spaced rows (always the last): enough to draw a curve, small to read."""
+    step = max(1, -(-len(rows) // keep))
+    return rows[::step] + ([rows[-1]] if rows and (len(rows) - 1) % step else [])
+
+
 def make_card(run, name: str, test_accuracy: float, command: str | None) -> dict:
     """Everything about a run worth keeping except the weights."""
     return dict(
         name=name, preset=run.config.preset, hyperparameters=run.config.to_dict(),
         test_accuracy=test_accuracy, ended=run.ended, epochs_done=run.epochs_done,
         wall_time_seconds=round(run.wall_time, 2), parameters=int(run.model.count_params()),
-        history=run.history, batch_history=run.batch_history,
+        history=run.history, batch_history=thin(run.batch_history),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         command=command, versions=_versions(),
     )

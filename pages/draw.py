@@ -6,6 +6,8 @@ from streamlit_drawable_canvas import st_canvas
 from mnist_core import DrawingError, NothingDrawnError, read_image
 from pages import charts, ui
 
+ui.require_navigation()
+
 st.title("Draw a digit")
 clf = ui.active_classifier()
 st.session_state.setdefault("canvas_round", 0)

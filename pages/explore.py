@@ -8,6 +8,8 @@ from mnist_core import StoreError, evaluate
 from mnist_core.evaluate import cell_examples, confusion_sentences
 from pages import charts, ui
 
+ui.require_navigation()
+
 PAGE_SIZE = 24
 
 st.title("Explore the mistakes")

@@ -1,9 +1,13 @@
 """Home: what the app is, a sample of MNIST, and the active model's card."""
 
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 
 from pages import ui
+
+ui.require_navigation()
 
 st.title("✍️ mnist-studio")
 st.markdown(
@@ -11,7 +15,7 @@ st.markdown(
     "Retrain the network with your own hyperparameters and watch it learn, epoch by epoch. "
     "Then open its confusion matrix and click any cell to see the digits it got wrong."
 )
-st.page_link("pages/draw.py", label="Start drawing", icon=":material/draw:")
+st.page_link(Path(__file__).with_name("draw.py"), label="Start drawing", icon=":material/draw:")
 
 st.subheader("A random sample of the MNIST test set")
 data = ui.test_set()

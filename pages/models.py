@@ -6,6 +6,8 @@ import streamlit as st
 from mnist_core import StoreError, delete_run, list_runs
 from pages import charts, ui
 
+ui.require_navigation()
+
 st.title("Saved models")
 runs = list_runs()
 table = pd.DataFrame([{

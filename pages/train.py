@@ -10,6 +10,8 @@ from mnist_core.config import LR_SCHEDULES, OPTIMIZERS, PRESETS
 from mnist_core.jobs import DONE, FAILED, JobBusyError, check_new_name, current_job, start_training
 from pages import charts, ui
 
+ui.require_navigation()
+
 # Training leaves one core to the people drawing (on a 1-core machine it takes the only one).
 TRAIN_THREADS = max(1, (os.cpu_count() or 2) - 1)
 
@@ -18,7 +20,8 @@ st.title("Train a network")
 preset_name = st.selectbox("Preset", list(PRESETS), format_func=lambda n: f"{n} — {PRESETS[n].description}",
                            on_change=lambda: st.session_state.pop("run_name", None))
 defaults = PRESETS[preset_name].defaults
-if "run_name" not in st.session_state:  # a fixed default: a changing one would reset what was typed
+if st.session_state.pop("fresh_run_name", False) or "run_name" not in st.session_state:
+    # A fixed default, renewed only after a start: a changing one would reset what was typed.
     st.session_state.run_name = f"{preset_name}-{time.strftime('%Y%m%d-%H%M%S')}"
 with st.form("train-form"):
     c1, c2, c3, c4 = st.columns(4)
@@ -48,7 +51,7 @@ if submitted:
         check_new_name(name)
         start_training(config, name, lambda: load_mnist(validation_size=config.validation_size, seed=config.seed),
                        threads=TRAIN_THREADS)
-        del st.session_state["run_name"]  # the next training gets a fresh default name
+        st.session_state.fresh_run_name = True
     except ConfigError as exc:
         st.error(f"Not started: {exc}")
     except JobBusyError as exc:

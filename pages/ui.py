@@ -3,6 +3,8 @@
 Like tfjs-examples' ui.js: this file draws and caches; it computes nothing itself.
 """
 
+import threading
+
 import numpy as np
 import streamlit as st
 
@@ -12,22 +14,28 @@ from pages import charts
 DEFAULT_MODEL = "default"
 
 
-def _leave_legacy_page_mode() -> None:
+_this_run = threading.local()  # Streamlit runs each script run in a thread of its own
+
+
+def mark_navigation() -> None:
+    """Called by streamlit_app.py: this run came through the entry point's st.navigation."""
+    _this_run.navigated = True
+
+
+def require_navigation() -> None:
     """Make a deep link (/draw, /explore…) work as the first request after the server starts.
 
     Streamlit treats a `pages/` folder beside the entry point as a legacy multipage app until
     `st.navigation` has run once in the process; until then a deep link runs the page file
-    directly, without the entry point. Switching the flag off and rerunning sends the request
-    through streamlit_app.py, whose st.Page for the same URL path has the same page hash.
+    directly, without the entry point and its sidebar. Switching that mode off and rerunning
+    sends the request through streamlit_app.py, whose st.Page for the same URL path has the
+    same page hash, so the person lands on the page they asked for.
     """
-    from streamlit.runtime.pages_manager import PagesManager
+    if not getattr(_this_run, "navigated", False):
+        from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
-
-
-_leave_legacy_page_mode()
 
 
 @st.cache_resource(show_spinner="Loading the model…")

@@ -1,6 +1,7 @@
 """Shared fixtures: small synthetic data made here, and the full MNIST only via $MNIST_PATH."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,25 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def app_test(page: str | None = None, timeout: float = 60):
+    """An AppTest of the app, run once, switched to `page` (e.g. "draw") and run again.
+
+    The app is started through a one-line entry script outside the repo: AppTest resets
+    Streamlit's legacy `pages/`-folder mode before every run, which a real server does only
+    until st.navigation first runs, so it would otherwise run each page without the entry point.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    entry = Path(tempfile.gettempdir()) / "mnist_studio_apptest_entry.py"
+    entry.write_text(f"import runpy, sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+                     f"runpy.run_path({str(ROOT / 'streamlit_app.py')!r}, run_name='__main__')\n")
+    at = AppTest.from_file(str(entry), default_timeout=timeout).run()
+    if page:
+        at.switch_page(str(ROOT / "pages" / f"{page}.py")).run()
+    assert not at.exception, at.exception
+    return at
+
+
 @pytest.fixture
 def mnist_path() -> Path:
     """The full MNIST; a missing $MNIST_PATH fails the test rather than skipping it."""
@@ -18,6 +38,18 @@ def mnist_path() -> Path:
     assert path, "set MNIST_PATH to the full mnist.npz (.ci/run sets it to ../shared/data/mnist.npz)"
     assert Path(path).is_file(), f"MNIST_PATH={path} is not a file"
     return Path(path)
+
+
+@pytest.fixture(autouse=True)
+def no_training_left_running():
+    """A test that starts a background training must not leave it running for the next one."""
+    yield
+    from mnist_core import jobs
+
+    job = jobs.current_job()
+    if job is not None and job.active:
+        job.stop.set()
+        job.thread.join(120)
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def open_page(page, server, path):
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_opens_without_exceptions(page, server, name):
     open_page(page, server, PAGES[name])
-    expect(page.get_by_text("Active model")).to_be_visible()
+    expect(page.get_by_text("Active model", exact=True)).to_be_visible()
     page.wait_for_timeout(1500)
     assert page.locator("[data-testid='stException']").count() == 0
     SHOTS.mkdir(exist_ok=True)
@@ -88,11 +88,11 @@ def test_click_a_confusion_cell_opens_its_gallery(page, server):
 def test_start_and_stop_a_training(page, server):
     open_page(page, server, "/train")
     page.get_by_label("Training images (0 = all)").fill("20000")
-    page.get_by_label("Epochs").fill("5")
+    page.get_by_label("Epochs", exact=True).fill("5")
     page.get_by_label("Run name").fill("e2e-stopped")
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_text("Epoch 1/5")).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("loss per batch")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("loss per batch").last).to_be_visible(timeout=30_000)
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_text("Saved e2e-stopped (stopped)")).to_be_visible(timeout=60_000)
     page.screenshot(path=SHOTS / "train-stopped.png", full_page=True)

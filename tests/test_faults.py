@@ -6,10 +6,8 @@ import subprocess
 import sys
 import time
 
-from streamlit.testing.v1 import AppTest
-
 from mnist_core import jobs, list_runs
-from tests.conftest import ROOT
+from tests.conftest import ROOT, app_test
 
 
 def test_kill_9_mid_epoch_leaves_the_store_intact(store, tiny_npz):
@@ -36,8 +34,7 @@ def test_two_sessions_pressing_start_get_one_training(store, tiny_npz, monkeypat
     monkeypatch.setenv("MNIST_PATH", str(tiny_npz))
     sessions = []
     for name in ("first-press", "second-press"):
-        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
-        at.switch_page("pages/train.py").run()
+        at = app_test("train")
         next(n for n in at.number_input if n.label == "Validation images").set_value(100)
         next(n for n in at.number_input if n.label == "Epochs").set_value(30)
         at.text_input[0].set_value(name)
