@@ -17,7 +17,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from canvas_digits import canvas_digits  # noqa: E402
+from canvas_digits import STYLES, canvas_digits, styled_digit  # noqa: E402
 from mnist_core import load_classifier, load_test_set, to_model_input  # noqa: E402
 from mnist_core.preprocess import ink_map  # noqa: E402
 
@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--model")
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--styles", type=int, default=200, help="drawings per hand-made style")
     parser.add_argument("--save-examples", type=Path)
     args = parser.parse_args()
 
@@ -45,7 +46,7 @@ def main() -> None:
         hits[f"digit {label}"].append(right)
         hits[style["style"]].append(right)
         baseline.append(int(clf.probabilities(plain_resize(image)).argmax()) == label)
-        if args.save_examples and i < 40:
+        if args.save_examples and i < 16:
             args.save_examples.mkdir(parents=True, exist_ok=True)
             Image.fromarray(image).save(args.save_examples / f"{i:02d}-label{label}.png")
     print(f"model {clf.name}: {args.count} canvas-like drawings from the MNIST test set (seed {args.seed})")
@@ -53,6 +54,11 @@ def main() -> None:
     print(f"  plain resize baseline:     {np.mean(baseline):.2%}")
     for key in sorted(k for k in hits if k != "all"):
         print(f"  {key:16s} {np.mean(hits[key]):.2%}  (n={len(hits[key])})")
+    rng = np.random.default_rng(args.seed)
+    print(f"drawing styles MNIST rarely shows ({args.styles} drawings each):")
+    for style, (label, _) in STYLES.items():
+        right = [clf.predict(styled_digit(style, rng)).digit == label for _ in range(args.styles)]
+        print(f"  {style:24s} {np.mean(right):.2%}")
 
 
 if __name__ == "__main__":
