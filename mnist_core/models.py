@@ -24,7 +24,7 @@ def build_model(config: TrainConfig) -> keras.Model:
         for _ in range(arch.convs_per_block):
             x = layers.Conv2D(filters, arch.kernel_size, padding="same", use_bias=not arch.batch_norm)(x)
             if arch.batch_norm:
-                x = layers.BatchNormalization()(x)
+                x = layers.BatchNormalization(momentum=arch.bn_momentum)(x)
             x = layers.ReLU()(x)
         x = layers.MaxPooling2D()(x)
         if config.dropout:
@@ -34,7 +34,7 @@ def build_model(config: TrainConfig) -> keras.Model:
         x = layers.Dense(arch.dense_units, use_bias=not arch.batch_norm,
                          activation=None if arch.batch_norm else "relu")(x)
         if arch.batch_norm:
-            x = layers.ReLU()(layers.BatchNormalization()(x))
+            x = layers.ReLU()(layers.BatchNormalization(momentum=arch.bn_momentum)(x))
         if config.dropout:
             x = layers.Dropout(config.dropout)(x)
     outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
@@ -67,9 +67,9 @@ def augmentation(seed: int) -> list[layers.Layer]:
     fill = dict(fill_mode="constant", fill_value=0.0)
     return [
         RandomStrokeWidth(seed=seed),
-        layers.RandomRotation(12 / 360, seed=seed + 1, **fill),
-        layers.RandomZoom((-0.15, 0.15), seed=seed + 2, **fill),
-        layers.RandomTranslation(0.12, 0.12, seed=seed + 3, **fill),
+        layers.RandomRotation(10 / 360, seed=seed + 1, **fill),
+        layers.RandomZoom((-0.1, 0.1), seed=seed + 2, **fill),
+        layers.RandomTranslation(0.1, 0.1, seed=seed + 3, **fill),
     ]
 
 

@@ -3,13 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from mnist_core import StoreError, delete_run, list_runs
+from mnist_core import StoreError, delete_run
 from pages import charts, ui
 
 ui.require_navigation()
 
 st.title("Saved models")
-runs = list_runs()
+runs = ui.runs()
 table = pd.DataFrame([{
     "name": run.name,
     "preset": (run.card or {}).get("preset"),

@@ -4,11 +4,13 @@ Like tfjs-examples' ui.js: this file draws and caches; it computes nothing itsel
 """
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from mnist_core import DatasetError, StoreError, list_runs, load_classifier, load_test_set
+from mnist_core.store import BUNDLED_DIR, store_dir
 from pages import charts
 
 DEFAULT_MODEL = "default"
@@ -58,8 +60,24 @@ def test_set():
         return None
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _runs_as_of(store: str, stamp: tuple) -> list:
+    return list_runs(Path(store))
+
+
+def runs() -> list:
+    """The store's runs, re-read only when a run was added or removed (the folders' mtimes).
+
+    Every page run draws the model picker, so reading every card each time would cost each
+    stroke on the Draw page a few milliseconds for nothing.
+    """
+    store = store_dir()
+    stamp = tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in (store, BUNDLED_DIR))
+    return _runs_as_of(str(store), stamp)
+
+
 def usable_runs():
-    return [run for run in list_runs() if not run.problem]
+    return [run for run in runs() if not run.problem]
 
 
 def model_picker() -> None:
