@@ -15,7 +15,7 @@ from .data import DatasetError, load_mnist, load_test_set
 from .evaluate import confusion_sentences, evaluate
 from .predict import load_classifier
 from .preprocess import DrawingError, read_image
-from .store import StoreError, find_run, list_runs, save_run
+from .store import StoreError, list_runs, save_run
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 

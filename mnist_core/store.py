@@ -11,7 +11,6 @@ import json
 import os
 import platform
 import shutil
-import sys
 import tempfile
 import time
 import warnings
@@ -219,8 +218,3 @@ def check_shapes(input_shape: tuple, output_shape: tuple, where) -> None:
         raise StoreError(f"{where}: expects input {tuple(input_shape[1:])}, not a 28x28 image")
     if tuple(output_shape[1:]) != (10,):
         raise StoreError(f"{where}: gives {tuple(output_shape[1:])} outputs, not 10 digit probabilities")
-
-
-def command_line() -> str:
-    """How this process was started, to record in a card."""
-    return "python -m mnist_core " + " ".join(sys.argv[1:])

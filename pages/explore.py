@@ -1,6 +1,5 @@
 """Explore: the active model's confusion matrix; click a cell to see the digits behind it."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 

@@ -2,7 +2,6 @@
 
 import base64
 import io
-import time
 
 import numpy as np
 import pytest

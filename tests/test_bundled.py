@@ -1,7 +1,5 @@
 """The bundled default model: present, small, honest about its accuracy, and fast to load."""
 
-import json
-import time
 
 import numpy as np
 import pytest

@@ -93,6 +93,9 @@ def test_start_and_stop_a_training(page, server):
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_text("Epoch 1/5")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("loss per batch").last).to_be_visible(timeout=30_000)
+    open_page(page, server, "/draw")  # leave the page and come back: the run is still going
+    open_page(page, server, "/train")
+    expect(page.get_by_text("Run e2e-stopped · seed-mlp · running")).to_be_visible()
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_text("Saved e2e-stopped (stopped)")).to_be_visible(timeout=60_000)
     page.screenshot(path=SHOTS / "train-stopped.png", full_page=True)

@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from mnist_core import jobs, list_runs
 from tests.conftest import ROOT, app_test

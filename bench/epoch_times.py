@@ -1,0 +1,34 @@
+"""Seconds per epoch of each preset on this machine (the second epoch: no start-up costs).
+
+    python bench/epoch_times.py [--presets seed-mlp quick best]
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from mnist_core.config import PRESETS, make_config  # noqa: E402
+from mnist_core.data import load_mnist  # noqa: E402
+from mnist_core.train import train  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presets", nargs="+", default=list(PRESETS))
+    args = parser.parse_args()
+    data = load_mnist()
+    for preset in args.presets:
+        ends = []
+        run = train(make_config(preset, epochs=2),
+                    data, on_progress=lambda p: ends.append(p.elapsed) if p.kind == "epoch" else None)
+        print(f"{preset:9s} epoch 1 {ends[0]:6.1f} s (with start-up), epoch 2 {ends[1] - ends[0]:6.1f} s, "
+              f"{len(data.x_train)} images, batch {run.config.batch_size}, "
+              f"{run.model.count_params():,} parameters", flush=True)
+
+
+if __name__ == "__main__":
+    main()
