@@ -41,7 +41,7 @@ def batch_curve(batches: list, max_points: int = 1500) -> go.Figure:
     rows = batches[::step]
     fig = go.Figure(go.Scatter(x=[r[0] for r in rows], y=[r[1] for r in rows], mode="lines", name="batch loss"))
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), title="loss per batch",
-                      xaxis_title="batch", yaxis_title="loss", yaxis_type="log")
+                      xaxis_title="batch", yaxis_title="loss (mean so far this epoch)", yaxis_rangemode="tozero")
     return fig
 
 

@@ -83,7 +83,7 @@ def show_job(job) -> None:
     if job.state == DONE:
         card = job.saved.card
         st.success(f"Saved **{job.name}** ({job.ended}): test accuracy **{card['test_accuracy']:.2%}** after "
-                   f"{card['epochs_done']} epochs in {card['wall_time_seconds']:.0f} s.")
+                   f"{card['epochs_done']} epoch{'s' if card['epochs_done'] != 1 else ''} in {card['wall_time_seconds']:.0f} s.")
         if st.session_state.get("toasted") != job.name:
             st.session_state.toasted = job.name
             st.toast(f"Saved {job.name}: {card['test_accuracy']:.2%}", icon="✅")
