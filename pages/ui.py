@@ -3,6 +3,7 @@
 Like tfjs-examples' ui.js: this file draws and caches; it computes nothing itself.
 """
 
+import os
 import threading
 from pathlib import Path
 
@@ -47,14 +48,14 @@ def classifier(name: str):
 
 
 @st.cache_resource(show_spinner="Loading the MNIST test set…")
-def _test_set():
-    return load_test_set()
+def _test_set(path: str | None):
+    return load_test_set(path)
 
 
 def test_set():
     """The MNIST test images and labels, or None after telling the person why not."""
     try:
-        return _test_set()
+        return _test_set(os.environ.get("MNIST_PATH"))
     except DatasetError as exc:
         st.warning(f"The MNIST test set is not available, so test images cannot be shown. {exc}")
         return None

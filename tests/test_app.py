@@ -114,3 +114,25 @@ def test_explore_shows_matrix_and_gallery(mnist_path, store):
     at.selectbox(key="cell_pred").set_value(4).run()
     assert "test images of a **4** correctly read **4**" in texts(at)
     assert len(at.get("image")) == 24  # one full page of the gallery
+
+
+def test_broken_runs_are_shown_not_offered(store):
+    for name, card in (("malformed", "{oops"), ("no-model", "{}")):
+        (store / name).mkdir(parents=True)
+        (store / name / "card.json").write_text(card)
+    (store / "malformed" / "model.onnx").write_bytes(b"\x00" * 100)
+    at = app("models")
+    table = at.dataframe[0].value.set_index("name")
+    assert table.loc["malformed", "status"].startswith("card.json is unreadable")
+    assert table.loc["no-model", "status"] == "model.onnx is missing"
+    assert at.session_state["active_model"] == "default"
+    home = app()
+    assert home.sidebar.selectbox[0].options == ["default · 99.54%"]
+
+
+def test_missing_dataset_is_explained(tmp_path, monkeypatch, store):
+    monkeypatch.setenv("MNIST_PATH", str(tmp_path / "gone.npz"))
+    at = app()
+    assert "The MNIST test set is not available" in texts(at) and "gone.npz: no such file" in texts(at)
+    explore = app("explore")
+    assert "gone.npz: no such file" in texts(explore) and not explore.exception
