@@ -25,20 +25,25 @@ from tests.browser import CHROMIUM_ARGS, streamlit_server  # noqa: E402
 RECORD_MOUSEUP = "document.addEventListener('mouseup', () => { window.__up = performance.now(); }, true)"
 
 
-async def session(browser, url: str, until: float, latencies: list, errors: list, index: int) -> None:
+async def open_draw_page(browser, url: str):
     context = await browser.new_context(viewport={"width": 1200, "height": 900})
     page = await context.new_page()
+    await page.goto(url + "/draw", timeout=120_000)
+    await page.locator("canvas.upper-canvas").first.wait_for(timeout=120_000)
+    await page.evaluate(RECORD_MOUSEUP)
+    return page
+
+
+async def session(page, seconds: float, latencies: list, errors: list, index: int) -> None:
+    """Draw strokes one after another for `seconds`, timing each until its answer is shown."""
+    until = time.time() + seconds
+    n = 0
     try:
-        await page.goto(url + "/draw", timeout=120_000)
         canvas = page.locator("canvas.upper-canvas").first
-        await canvas.wait_for(timeout=120_000)
-        await page.evaluate(RECORD_MOUSEUP)
-        n = 0
         while time.time() < until:
             if n == 8:  # a fresh drawing now and then, as people do
                 await page.get_by_role("button", name="Clear").click()
                 await page.get_by_text("Draw a digit in the black box").wait_for(timeout=30_000)
-                canvas = page.locator("canvas.upper-canvas").first
                 await canvas.wait_for()
                 n = 0
             box = await canvas.bounding_box()
@@ -62,8 +67,6 @@ async def session(browser, url: str, until: float, latencies: list, errors: list
                 errors.append(f"session {index}: exception box on the page")
     except Exception as exc:
         errors.append(f"session {index}: {type(exc).__name__}: {str(exc)[:120]}")
-    finally:
-        await context.close()
 
 
 async def run(url: str, sessions: int, seconds: float, train: bool) -> tuple[list, list]:
@@ -71,17 +74,18 @@ async def run(url: str, sessions: int, seconds: float, train: bool) -> tuple[lis
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
         if train:
-            page = await browser.new_page()
-            await page.goto(url + "/train")
-            await page.get_by_label("Epochs", exact=True).fill("50")
-            await page.get_by_label("Run name").fill("load-training")
-            await page.get_by_role("button", name="Start training").click()
-            await page.get_by_text("Epoch 1/50").wait_for(timeout=120_000)
-        until = time.time() + seconds
-        await asyncio.gather(*(session(browser, url, until, latencies, errors, i) for i in range(sessions)))
+            trainer = await browser.new_page()
+            await trainer.goto(url + "/train")
+            await trainer.get_by_label("Epochs", exact=True).fill("50")
+            await trainer.get_by_label("Run name").fill("load-training")
+            await trainer.get_by_role("button", name="Start training").click()
+            await trainer.get_by_text("Epoch 1/50").wait_for(timeout=120_000)
+        pages = await asyncio.gather(*(open_draw_page(browser, url) for _ in range(sessions)))
+        # Everyone is on the page: now all draw at once for the same `seconds`.
+        await asyncio.gather(*(session(page, seconds, latencies, errors, i) for i, page in enumerate(pages)))
         if train:
-            await page.get_by_role("button", name="Stop").click()
-            await page.get_by_text("Saved load-training").wait_for(timeout=120_000)
+            await trainer.get_by_role("button", name="Stop").click()
+            await trainer.get_by_text("Saved load-training").wait_for(timeout=120_000)
         await browser.close()
     return latencies, errors
 
