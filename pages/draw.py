@@ -50,7 +50,7 @@ with right:
         digit_col.markdown(
             f"<div style='font-size:7rem;font-weight:700;line-height:1' data-testid='predicted-digit'>"
             f"{prediction.digit}</div>", unsafe_allow_html=True)
-        digit_col.metric("Confidence", f"{prediction.confidence:.1%}", label_visibility="visible")
+        digit_col.metric("Confidence", f"{prediction.confidence:.1%}")
         seen_col.image(ui.enlarge(prediction.model_input, 5), caption="What the model saw (28×28)")
         st.plotly_chart(charts.probability_bars(prediction.probabilities), width="stretch")
         st.caption(f"Model {clf.name} · from the {source}")
