@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import OPTIMIZERS, LR_SCHEDULES, PRESETS, ConfigError, make_config, validate_name
+from .config import OPTIMIZERS, LR_SCHEDULES, PRESETS, ConfigError, make_config
 from .data import DatasetError, load_mnist, load_test_set
 from .evaluate import confusion_sentences, evaluate
 from .predict import load_classifier
 from .preprocess import DrawingError, read_image
-from .store import StoreError, list_runs, save_run
+from .store import StoreError, check_new_name, list_runs, save_run
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -43,7 +43,7 @@ def _print_progress(progress) -> None:
 def cmd_train(args) -> int:
     from .train import train
 
-    validate_name(args.name)
+    check_new_name(args.name, Path(args.store) if args.store else None)
     config = make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                          optimizer=args.optimizer, dropout=args.dropout, early_stopping=args.early_stopping,
                          patience=args.early_stopping_patience, augment=args.augment, seed=args.seed,

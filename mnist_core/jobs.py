@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ConfigError, TrainConfig, validate, validate_name
-from .store import BUNDLED_DIR, store_dir
+from .config import TrainConfig, validate
+from .store import check_new_name
 
 RUNNING, SAVING, DONE, FAILED = "running", "saving", "done", "failed"
 
@@ -62,14 +62,6 @@ _current: TrainingJob | None = None
 def current_job() -> TrainingJob | None:
     """The running job, or the last one to finish (so its result can be shown)."""
     return _current
-
-
-def check_new_name(name: str, store: Path | None = None) -> str:
-    """Refuse a bad or taken name before training, not after an hour of it."""
-    validate_name(name)
-    if (BUNDLED_DIR / name).exists() or ((store or store_dir()) / name).exists():
-        raise ConfigError(f"a model called {name!r} already exists; choose another name")
-    return name
 
 
 def _work(job: TrainingJob, load_data, threads: int, store: Path | None) -> None:

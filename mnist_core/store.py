@@ -108,6 +108,14 @@ def find_run(name: str | None = None, store: Path | None = None) -> StoredRun:
     raise StoreError(f"no saved model called {name!r}; see `python -m mnist_core list`")
 
 
+def check_new_name(name: str, store: Path | None = None) -> str:
+    """Refuse a bad or taken name before training, not after an hour of it."""
+    validate_name(name)
+    if (BUNDLED_DIR / name).exists() or ((store or store_dir()) / name).exists():
+        raise ConfigError(f"a model called {name!r} already exists; choose another name")
+    return name
+
+
 def _versions() -> dict:
     import keras
     import tensorflow as tf

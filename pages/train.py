@@ -7,7 +7,7 @@ import streamlit as st
 
 from mnist_core import ConfigError, load_mnist, make_config
 from mnist_core.config import LR_SCHEDULES, OPTIMIZERS, PRESETS
-from mnist_core.jobs import DONE, FAILED, JobBusyError, check_new_name, current_job, start_training
+from mnist_core.jobs import DONE, FAILED, JobBusyError, current_job, start_training
 from pages import charts, ui
 
 ui.require_navigation()
@@ -48,7 +48,6 @@ if submitted:
                              optimizer=optimizer, dropout=dropout, lr_schedule=lr_schedule,
                              validation_size=validation_size, train_size=train_size,
                              early_stopping=early_stopping, patience=patience, augment=augment, seed=seed)
-        check_new_name(name)
         start_training(config, name, lambda: load_mnist(validation_size=config.validation_size, seed=config.seed),
                        threads=TRAIN_THREADS)
         st.session_state.fresh_run_name = True

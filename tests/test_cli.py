@@ -86,3 +86,8 @@ def test_predict_unknown_model(tmp_path):
     draw_digit().save(tmp_path / "x.png")
     result = cli("predict", tmp_path / "x.png", "--model", "ghost", check_code=2)
     assert "no saved model called 'ghost'" in result.stderr
+
+
+def test_train_refuses_a_taken_name_before_training(store):
+    result = cli("train", "--preset", "quick", "--name", "default", check_code=2)
+    assert "a model called 'default' already exists" in result.stderr and "epoch" not in result.stderr
