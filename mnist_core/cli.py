@@ -2,15 +2,17 @@
 
 import argparse
 import json
+import os
 import shlex
 import signal
 import sys
 import threading
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from .config import OPTIMIZERS, LR_SCHEDULES, PRESETS, ConfigError, make_config
+from .config import OPTIMIZERS, LR_SCHEDULES, PRESETS, ConfigError, TrainConfig, make_config
 from .data import DatasetError, load_mnist, load_test_set
 from .evaluate import confusion_sentences, evaluate
 from .predict import load_classifier
@@ -40,26 +42,76 @@ def _print_progress(progress) -> None:
     sys.stderr.flush()
 
 
-def cmd_train(args) -> int:
-    from .train import train
+def config_args(config: TrainConfig) -> list[str]:
+    """The `train` flags that reproduce `config` exactly; the app starts its trainings with them."""
+    c = config
+    return ["--preset", c.preset, "--epochs", str(c.epochs), "--batch-size", str(c.batch_size),
+            "--lr", repr(c.learning_rate), "--lr-schedule", c.lr_schedule, "--optimizer", c.optimizer,
+            "--dropout", repr(c.dropout), "--early-stopping" if c.early_stopping else "--no-early-stopping",
+            "--early-stopping-patience", str(c.patience), "--augment" if c.augment else "--no-augment",
+            "--seed", str(c.seed), "--validation-size", str(c.validation_size), "--train-size", str(c.train_size)]
 
-    check_new_name(args.name, Path(args.store) if args.store else None)
+
+def _emit(message: dict) -> bool:
+    """Print one JSON line for the app; False (and no more output) once the app is gone."""
+    try:
+        print(json.dumps(message), flush=True)
+        return True
+    except OSError:  # stdout closed under us: keep going (the run must still be saved), silently
+        sys.stdout = open(os.devnull, "w")
+        return False
+
+
+def _json_progress(stop: threading.Event):
+    """Progress as one JSON object per line on stdout, for the app that started this process.
+
+    A 'stop' line on stdin, or its end (the app is gone), stops the run after this batch; it is
+    then saved as stopped, so a server that dies leaves no training running on without it.
+    """
+    def watch_stdin():
+        for line in sys.stdin:
+            if line.strip() == "stop":
+                break
+        stop.set()
+
+    def report(progress) -> None:
+        if not _emit(asdict(progress)):
+            stop.set()
+
+    threading.Thread(target=watch_stdin, name="stop-on-stdin", daemon=True).start()
+    return report
+
+
+def cmd_train(args) -> int:
+    from .train import limit_threads, train
+
+    store = Path(args.store) if args.store else None
+    check_new_name(args.name, store)
     config = make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                          optimizer=args.optimizer, dropout=args.dropout, early_stopping=args.early_stopping,
                          patience=args.early_stopping_patience, augment=args.augment, seed=args.seed,
                          lr_schedule=args.lr_schedule, validation_size=args.validation_size,
                          train_size=args.train_size)
+    if args.nice and hasattr(os, "nice"):
+        os.nice(args.nice)
+    if args.threads:
+        limit_threads(args.threads)
     data = load_mnist(args.data, validation_size=config.validation_size, seed=config.seed)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C stops after this batch and saves
-    run = train(config, data, on_progress=_print_progress, stop=stop)
-    if run.ended == "stopped":
+    json_mode = args.progress == "json"
+    run = train(config, data, on_progress=_json_progress(stop) if json_mode else _print_progress, stop=stop)
+    if json_mode:
+        _emit(dict(kind="saving", ended=run.ended))
+    elif run.ended == "stopped":
         sys.stderr.write("\nstopped: saving the partial run\n")
     command = "python -m mnist_core " + shlex.join(sys.argv[1:])
-    saved = save_run(run, args.name, data.x_test, data.y_test, command=command,
-                     store=Path(args.store) if args.store else None)
-    print(f"saved {saved.name} to {saved.path}: test accuracy {saved.card['test_accuracy']:.4%}, "
-          f"{run.epochs_done} epochs in {run.wall_time:.1f}s ({run.ended})")
+    saved = save_run(run, args.name, data.x_test, data.y_test, command=command, store=store)
+    if json_mode:
+        _emit(dict(kind="saved", name=saved.name, test_accuracy=saved.card["test_accuracy"]))
+    else:
+        print(f"saved {saved.name} to {saved.path}: test accuracy {saved.card['test_accuracy']:.4%}, "
+              f"{run.epochs_done} epochs in {run.wall_time:.1f}s ({run.ended})")
     return 0
 
 
@@ -146,6 +198,10 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--train-size", type=int, help="use only this many training images (0 = all)")
     train.add_argument("--data", help="path to an mnist.npz (default: $MNIST_PATH, then download)")
     train.add_argument("--store", help="model store folder (default: $MNIST_STORE_DIR, then runs/)")
+    train.add_argument("--threads", type=int, default=0, help="cap TensorFlow's CPU threads (0 = all cores)")
+    train.add_argument("--nice", type=int, default=0, help="lower this process's CPU priority by this much")
+    train.add_argument("--progress", choices=("bar", "json"), default="bar",
+                       help="json: JSON lines on stdout, and a 'stop' line or the end of stdin stops and saves")
     train.set_defaults(func=cmd_train)
 
     evaluate_ = commands.add_parser("evaluate", help="run a saved model on the test set")

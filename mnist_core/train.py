@@ -6,7 +6,6 @@ It runs in any thread: nothing here touches a UI.
 """
 
 import math
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -84,9 +83,6 @@ def train(config: TrainConfig, data: Mnist, on_progress: Callable[[Progress], No
           stop: threading.Event | None = None) -> Run:
     """Train `config` on `data` (its train and validation splits; never the test split)."""
     validate(config)
-    threads = int(os.environ.get("MNIST_TRAIN_THREADS", "0"))
-    if threads:
-        limit_threads(threads)
     import keras
 
     from .models import build_model, make_optimizer, training_model

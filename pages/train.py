@@ -5,15 +5,16 @@ import time
 
 import streamlit as st
 
-from mnist_core import ConfigError, load_mnist, make_config
+from mnist_core import ConfigError, make_config
 from mnist_core.config import LR_SCHEDULES, OPTIMIZERS, PRESETS
 from mnist_core.jobs import DONE, FAILED, JobBusyError, current_job, start_training
 from pages import charts, ui
 
 ui.require_navigation()
 
-# Training leaves one core to the people drawing (on a 1-core machine it takes the only one).
-TRAIN_THREADS = max(1, (os.cpu_count() or 2) - 1)
+# Training runs in its own process, leaves one core to the people drawing (on a 1-core machine
+# it takes the only one) and gives way to them: lower CPU priority.
+TRAIN_THREADS, TRAIN_NICE = max(1, (os.cpu_count() or 2) - 1), 10
 
 st.title("Train a network")
 
@@ -48,8 +49,7 @@ if submitted:
                              optimizer=optimizer, dropout=dropout, lr_schedule=lr_schedule,
                              validation_size=validation_size, train_size=train_size,
                              early_stopping=early_stopping, patience=patience, augment=augment, seed=seed)
-        start_training(config, name, lambda: load_mnist(validation_size=config.validation_size, seed=config.seed),
-                       threads=TRAIN_THREADS)
+        start_training(config, name, threads=TRAIN_THREADS, nice=TRAIN_NICE)
         st.session_state.fresh_run_name = True
     except ConfigError as exc:
         st.error(f"Not started: {exc}")
@@ -62,14 +62,14 @@ def show_job(job) -> None:
     progress = job.progress
     st.subheader(f"Run {job.name} · {job.config.preset} · {job.state}")
     if progress is None:
-        st.progress(0.0, text="Loading data and building the network…")
+        st.progress(0.0, text="Starting TensorFlow, loading data and building the network…")
     else:
         eta = "" if not job.active else f" · ETA {progress.eta:.0f} s"
         st.progress(progress.fraction, text=f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.batch}/"
                     f"{progress.batches} · {progress.elapsed:.0f} s elapsed{eta}")
-    if job.active and st.button("Stop", icon=":material/stop:", disabled=job.stop.is_set(),
-                                help="Ends training after the current batch; the partial run is saved."):
-        job.stop.set()
+    if job.active:
+        st.button("Stop", icon=":material/stop:", disabled=job.stop.is_set(), on_click=job.request_stop,
+                  help="Ends training after the current batch; the partial run is saved.")
     if job.stop.is_set() and job.active:
         st.info("Stopping after this batch, then saving the partial run…")
     if job.epochs:

@@ -48,7 +48,7 @@ def no_training_left_running():
 
     job = jobs.current_job()
     if job is not None and job.active:
-        job.stop.set()
+        job.request_stop()
         job.thread.join(120)
 
 

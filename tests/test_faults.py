@@ -46,7 +46,7 @@ def test_two_sessions_pressing_start_get_one_training(store, tiny_npz, monkeypat
     assert job.name == "first-press"
     warnings = [w.value for w in sessions[1].warning]
     assert any("'first-press') is already running" in w for w in warnings), warnings
-    job.stop.set()
+    job.request_stop()
     job.thread.join(120)
     assert job.state == jobs.DONE and not job.thread.is_alive()
     assert sorted(r.name for r in list_runs() if not r.bundled) == ["first-press"]

@@ -1,50 +1,120 @@
+"""Background trainings: one child process at a time, progress copied back, stop and failures."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
 
-from mnist_core import jobs
+from mnist_core import jobs, list_runs
+from mnist_core.cli import config_args, parser
 from mnist_core.config import ConfigError, make_config
-from mnist_core.data import split_validation
-from tests.conftest import tiny_arrays
+from tests.conftest import ROOT
 
 
-def tiny_data():
-    return split_validation(tiny_arrays(), validation_size=100, seed=0)
-
-
-def wait(job, timeout=120):
+def wait(job, timeout=180):
     job.thread.join(timeout)
     assert not job.thread.is_alive()
 
 
-def test_one_training_at_a_time_then_saved(store):
-    job = jobs.start_training(make_config("quick", epochs=2, batch_size=50), "job-a", tiny_data)
+def wait_for_batches(job, timeout=120):
+    deadline = time.time() + timeout
+    while not job.batches:
+        assert time.time() < deadline and job.active, job.error
+        time.sleep(0.05)
+
+
+def test_config_args_reproduce_the_config_exactly():
+    config = make_config("best", epochs=7, batch_size=33, learning_rate=0.0123, optimizer="sgd", dropout=0.15,
+                         early_stopping=True, patience=4, augment=False, seed=99, lr_schedule="constant",
+                         validation_size=777, train_size=5000)
+    args = parser().parse_args(["train", "--name", "x", *config_args(config)])
+    again = make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+                        optimizer=args.optimizer, dropout=args.dropout, early_stopping=args.early_stopping,
+                        patience=args.early_stopping_patience, augment=args.augment, seed=args.seed,
+                        lr_schedule=args.lr_schedule, validation_size=args.validation_size,
+                        train_size=args.train_size)
+    assert again == config
+
+
+def test_one_training_at_a_time_then_saved(store, tiny_npz):
+    job = jobs.start_training(make_config("quick", epochs=2, batch_size=50, validation_size=100), "job-a",
+                              data=tiny_npz, threads=1, nice=5)
     with pytest.raises(jobs.JobBusyError, match=r"\('job-a'\) is already running"):
-        jobs.start_training(make_config("quick", epochs=1), "job-b", tiny_data)
+        jobs.start_training(make_config("quick", epochs=1), "job-b", data=tiny_npz)
+    assert job.process.pid != os.getpid()  # the training never runs in the server's process
     wait(job)
     assert job.state == jobs.DONE, job.error
     assert job.ended == "finished" and len(job.epochs) == 2 and len(job.batches) == 20
+    assert job.batches[-1][0] == 20 and job.progress.fraction == 1.0
+    assert job.saved.card["test_accuracy"] > 0.5 and job.saved.card["epochs_done"] == 2
+    assert "--progress json" in job.saved.card["command"] and "--batch-size 50" in job.saved.card["command"]
     assert (store / "job-a" / "model.onnx").is_file() and jobs.current_job() is job
     with pytest.raises(ConfigError, match="already exists"):
-        jobs.start_training(make_config("quick", epochs=1), "job-a", tiny_data)
+        jobs.start_training(make_config("quick", epochs=1), "job-a", data=tiny_npz)
 
 
-def test_stop_saves_the_partial_run(store):
-    job = jobs.start_training(make_config("quick", epochs=50, batch_size=10), "job-stop", tiny_data)
-    while not job.batches:
-        time.sleep(0.05)
-    job.stop.set()
-    job.stop.set()  # pressing Stop twice changes nothing
+def test_stop_saves_the_partial_run(store, tiny_npz):
+    job = jobs.start_training(make_config("quick", epochs=50, batch_size=10, validation_size=100), "job-stop",
+                              data=tiny_npz)
+    wait_for_batches(job)
+    job.request_stop()
+    job.request_stop()  # pressing Stop twice changes nothing
     wait(job)
-    assert job.state == jobs.DONE and job.ended == "stopped"
+    assert job.state == jobs.DONE and job.ended == "stopped", job.error
     assert job.saved.card["ended"] == "stopped" and job.saved.card["epochs_done"] < 50
+    assert job.process.returncode == 0
 
 
-def test_failure_is_reported_not_raised(store):
-    def broken():
-        raise RuntimeError("disk on fire")
-
-    job = jobs.start_training(make_config("quick", epochs=1), "job-fail", broken)
+def test_failure_is_reported_not_raised(store, tmp_path):
+    job = jobs.start_training(make_config("quick", epochs=1), "job-fail", data=tmp_path / "gone.npz")
     wait(job)
-    assert job.state == jobs.FAILED and job.error == "RuntimeError: disk on fire"
+    assert job.state == jobs.FAILED and job.error.endswith("gone.npz: no such file (expected an .npz with keys "
+                                                            "x_train, y_train, x_test, y_test)")
     assert not (store / "job-fail").exists()
+
+
+def test_killed_training_process_is_reported_and_leaves_nothing(store, tiny_npz):
+    job = jobs.start_training(make_config("quick", epochs=200, batch_size=10, validation_size=100), "job-killed",
+                              data=tiny_npz)
+    wait_for_batches(job)
+    os.kill(job.process.pid, signal.SIGKILL)
+    wait(job)
+    assert job.state == jobs.FAILED
+    assert job.error == "the training process was killed (signal 9); nothing was saved"
+    assert not store.exists() or [p.name for p in store.iterdir()] == []
+
+
+def test_server_gone_means_the_training_stops_and_saves(store, tiny_npz):
+    """A 'server' that starts a training and is then killed -9: the training must not run on."""
+    server = subprocess.Popen([sys.executable, "-c", f"""
+import json, time
+from mnist_core import jobs
+from mnist_core.config import make_config
+job = jobs.start_training(make_config("quick", epochs=500, batch_size=10, validation_size=100), "orphan",
+                          data={str(tiny_npz)!r}, store={str(store)!r})
+while not job.batches:
+    time.sleep(0.05)
+print(json.dumps(job.process.pid), flush=True)
+time.sleep(600)
+"""], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    child = json.loads(server.stdout.readline())
+    server.kill()
+    server.wait()
+    deadline = time.time() + 120
+    while _alive(child):
+        assert time.time() < deadline, "the training outlived its server"
+        time.sleep(0.2)
+    (orphan,) = [r for r in list_runs(store) if not r.bundled]
+    assert orphan.name == "orphan" and orphan.card["ended"] == "stopped" and orphan.card["epochs_done"] < 500
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
