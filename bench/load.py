@@ -1,15 +1,29 @@
-"""Many people drawing at once: N headless Chromium sessions against one app server.
+"""Many people drawing at once on one app server: N sessions on /draw for a fixed time.
 
-    python bench/load.py [--sessions 20] [--seconds 60] [--train]
+    python bench/load.py [--sessions 20] [--seconds 60] [--train] [--clients ws|browser]
 
-Each session opens /draw and draws strokes for the given time, one after another, waiting for
-the page to show the answer for each stroke (mouse up → "(n strokes)" on the page). Prints the
-strokes served, the errors (timeouts, exception boxes), and p50/p95 stroke → answer latency.
-With --train, a seed-mlp training runs on the server at the same time.
+Each session draws strokes one after another, waiting for the answer to each (the page's
+"(n strokes)" caption) and then taking the time a person takes to draw the next stroke
+(`--pace`, 0.5-1 s). Prints the strokes answered, the errors (time-outs, exception boxes), p50/p95
+stroke → answer latency, and the server's CPU time per stroke.
+
+Clients:
+- `ws` (default): Streamlit websocket clients that send what the canvas sends on mouse-up (its
+  JSON with the drawing's PNG) and read the server's answer. They cost almost no CPU, so the
+  2 cores here serve the app, as they would on a server whose users have their own computers.
+- `browser`: headless Chromium tabs, mouse-up to the answer shown on the page. Here the 20
+  browsers share the server's 2 cores, so this measures the machine more than the server.
+With --train, a 50-epoch training of the Train page's first preset, started from a Chromium tab
+that then watches it, runs at the same time.
 """
 
 import argparse
 import asyncio
+import base64
+import io
+import json
+import random
+import re
 import shutil
 import statistics
 import sys
@@ -17,7 +31,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
+from PIL import Image, ImageDraw
 from playwright.async_api import async_playwright
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.browser import CHROMIUM_ARGS, streamlit_server  # noqa: E402
@@ -34,7 +52,77 @@ async def open_draw_page(browser, url: str):
     return page
 
 
-async def session(page, seconds: float, latencies: list, errors: list, index: int) -> None:
+def stroke_path(index: int, n: int) -> list[tuple[float, float]]:
+    """The n-th stroke of session `index`: a vertical zig-zag somewhere on the canvas."""
+    x = 40 + (n * 29 + index * 7) % 200
+    return [(x + (y % 20), y) for y in range(40, 241, 30)]
+
+
+def canvas_value(index: int, strokes: int) -> str:
+    """What the canvas sends after `strokes` strokes: fabric.js paths and the PNG of the drawing."""
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    draw = ImageDraw.Draw(image)
+    objects = []
+    for n in range(strokes):
+        points = stroke_path(index, n)
+        draw.line(points, fill=(255, 255, 255, 255), width=18, joint="curve")
+        objects.append({"type": "Path", "stroke": "#FFFFFF", "strokeWidth": 18, "strokeLineCap": "round",
+                        "path": [["M", *points[0]]] + [["Q", x, y, x, y] for x, y in points[1:]]})
+    png = io.BytesIO()
+    image.save(png, "PNG")
+    data = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+    return json.dumps({"drawing": {"raw": {"version": "7.4.0", "objects": objects, "background": "#000000"},
+                                   "data": data}})
+
+
+def rerun(url: str, canvas_id: str | None = None, value: str | None = None) -> bytes:
+    message = BackMsg()
+    message.rerun_script.page_name = "draw"
+    message.rerun_script.context_info.url = url + "/draw"
+    if canvas_id:
+        widget = message.rerun_script.widget_states.widgets.add()
+        widget.id, widget.json_value = canvas_id, value
+    return message.SerializeToString()
+
+
+async def ws_session(url: str, seconds: float, pace: tuple, latencies: list, errors: list, index: int,
+                     start: asyncio.Event) -> None:
+    """One websocket client: open /draw, then on `start` draw strokes for `seconds`."""
+    values = [canvas_value(index, n) for n in range(1, 9)]  # rendered before any timing
+    try:
+        connection = await connect(url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"],
+                                   max_size=None, open_timeout=60)
+        await connection.send(rerun(url))
+        canvas_id = None
+        while canvas_id is None:
+            found = re.search(rb"\$\$ID-[0-9a-f]+-canvas-0", await connection.recv())
+            canvas_id = found and found.group().decode()
+    except Exception as exc:
+        errors.append(f"session {index}: could not open /draw: {type(exc).__name__}: {exc}")
+        return
+    await start.wait()
+    until, n = time.time() + seconds, 0
+    while time.time() < until:
+        await asyncio.sleep(random.uniform(*pace))  # drawing the stroke
+        n = n % 8 + 1  # after 8 strokes the person clears the canvas and starts again
+        label = f"({n} stroke{'s' if n != 1 else ''})".encode()
+        sent = time.perf_counter()
+        await connection.send(rerun(url, canvas_id, values[n - 1]))
+        try:
+            while True:
+                frame = await asyncio.wait_for(connection.recv(), 15)
+                if b"Traceback" in frame or b"exception" in frame[:200]:
+                    errors.append(f"session {index}: exception on the page")
+                if label in frame:
+                    latencies.append((time.perf_counter() - sent) * 1000)
+                    break
+        except Exception as exc:  # a time-out is an error: the stroke was never answered
+            errors.append(f"session {index}: {type(exc).__name__}: {exc}")
+            return
+    await connection.close()
+
+
+async def session(page, seconds: float, pace: tuple, latencies: list, errors: list, index: int) -> None:
     """Draw strokes one after another for `seconds`, timing each until its answer is shown."""
     until = time.time() + seconds
     n = 0
@@ -46,12 +134,13 @@ async def session(page, seconds: float, latencies: list, errors: list, index: in
                 await page.get_by_text("Draw a digit in the black box").wait_for(timeout=30_000)
                 await canvas.wait_for()
                 n = 0
+            await asyncio.sleep(random.uniform(*pace))  # drawing the stroke
             box = await canvas.bounding_box()
-            x = 40 + (n * 29 + index * 7) % 200
-            await page.mouse.move(box["x"] + x, box["y"] + 40)
+            points = stroke_path(index, n)
+            await page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
             await page.mouse.down()
-            for y in range(60, 241, 30):
-                await page.mouse.move(box["x"] + x + (y % 20), box["y"] + y)
+            for x, y in points[1:]:
+                await page.mouse.move(box["x"] + x, box["y"] + y)
             await page.mouse.up()
             n += 1
             label = f"({n} stroke{'s' if n != 1 else ''})"
@@ -69,25 +158,39 @@ async def session(page, seconds: float, latencies: list, errors: list, index: in
         errors.append(f"session {index}: {type(exc).__name__}: {str(exc)[:120]}")
 
 
-async def run(url: str, sessions: int, seconds: float, train: bool) -> tuple[list, list]:
+async def run(url: str, server, args) -> tuple[list, list, float]:
+    """Everyone opens /draw first, then all draw at once for the same time; returns the latencies,
+    the errors and the server's CPU seconds spent while they drew."""
     latencies, errors = [], []
+    pace = (args.pace, 2 * args.pace)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        if train:
+        if args.train:
             trainer = await browser.new_page()
             await trainer.goto(url + "/train")
             await trainer.get_by_label("Epochs", exact=True).fill("50")
             await trainer.get_by_label("Run name").fill("load-training")
             await trainer.get_by_role("button", name="Start training").click()
             await trainer.get_by_text("Epoch 1/50").wait_for(timeout=120_000)
-        pages = await asyncio.gather(*(open_draw_page(browser, url) for _ in range(sessions)))
-        # Everyone is on the page: now all draw at once for the same `seconds`.
-        await asyncio.gather(*(session(page, seconds, latencies, errors, i) for i, page in enumerate(pages)))
-        if train:
+        if args.clients == "ws":
+            start = asyncio.Event()
+            clients = [asyncio.create_task(ws_session(url, args.seconds, pace, latencies, errors, i, start))
+                       for i in range(args.sessions)]
+            await asyncio.sleep(2 + args.sessions * 0.2)  # every client has opened /draw
+            cpu = server.cpu_times()
+            start.set()
+            await asyncio.gather(*clients)
+        else:
+            pages = await asyncio.gather(*(open_draw_page(browser, url) for _ in range(args.sessions)))
+            cpu = server.cpu_times()
+            await asyncio.gather(*(session(page, args.seconds, pace, latencies, errors, i)
+                                   for i, page in enumerate(pages)))
+        after = server.cpu_times()
+        if args.train:
             await trainer.get_by_role("button", name="Stop").click()
-            await trainer.get_by_text("Saved load-training").wait_for(timeout=120_000)
+            await trainer.get_by_text("Saved load-training").first.wait_for(timeout=120_000)
         await browser.close()
-    return latencies, errors
+    return latencies, errors, (after.user + after.system) - (cpu.user + cpu.system)
 
 
 def main() -> None:
@@ -95,13 +198,16 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--train", action="store_true")
+    parser.add_argument("--clients", choices=("ws", "browser"), default="ws")
+    parser.add_argument("--pace", type=float, default=0.5, help="a stroke takes a person this to 2x this, s")
     args = parser.parse_args()
-    with streamlit_server(Path(tempfile.mkdtemp())) as (url, _):
-        latencies, errors = asyncio.run(run(url, args.sessions, args.seconds, args.train))
+    with streamlit_server(Path(tempfile.mkdtemp())) as (url, process):
+        latencies, errors, cpu = asyncio.run(run(url, psutil.Process(process.pid), args))
     quantiles = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else [float("nan")] * 19
-    print(f"{args.sessions} sessions for {args.seconds:.0f} s{' with a training running' if args.train else ''}: "
-          f"{len(latencies)} strokes answered, {len(errors)} errors, "
-          f"p50 {statistics.median(latencies) if latencies else float('nan'):.0f} ms, p95 {quantiles[18]:.0f} ms")
+    print(f"{args.sessions} {args.clients} sessions for {args.seconds:.0f} s"
+          f"{' with a training running' if args.train else ''}: {len(latencies)} strokes answered, "
+          f"{len(errors)} errors, p50 {statistics.median(latencies) if latencies else float('nan'):.0f} ms, "
+          f"p95 {quantiles[18]:.0f} ms, server CPU {1000 * cpu / max(1, len(latencies)):.0f} ms per stroke")
     for error in errors[:10]:
         print("  error:", error)
     sys.exit(1 if errors or not latencies else 0)

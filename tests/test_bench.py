@@ -4,6 +4,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -14,10 +16,17 @@ def bench(*args, timeout=600):
     return result.stdout
 
 
-def test_load_script_briefly(mnist_path):
-    out = bench("bench/load.py", "--sessions", 2, "--seconds", 6)
-    match = re.search(r"2 sessions for 6 s: (\d+) strokes answered, 0 errors, p50 \d+ ms, p95 \d+ ms", out)
+@pytest.mark.parametrize("clients", ["ws", "browser"])
+def test_load_script_briefly(mnist_path, clients):
+    out = bench("bench/load.py", "--sessions", 2, "--seconds", 6, "--clients", clients)
+    match = re.search(rf"2 {clients} sessions for 6 s: (\d+) strokes answered, 0 errors, p50 \d+ ms, p95 \d+ ms, "
+                      r"server CPU \d+ ms per stroke", out)
     assert match and int(match.group(1)) >= 2, out
+
+
+def test_load_script_with_a_training_briefly(mnist_path):
+    out = bench("bench/load.py", "--sessions", 2, "--seconds", 6, "--train")
+    assert re.search(r"2 ws sessions for 6 s with a training running: \d+ strokes answered, 0 errors", out), out
 
 
 def test_canvas_accuracy_briefly(mnist_path):
