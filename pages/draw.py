@@ -12,45 +12,44 @@ st.title("Draw a digit")
 clf = ui.active_classifier()
 st.session_state.setdefault("canvas_round", 0)
 
-left, right = st.columns([1, 1], gap="large")
-with left:
-    stroke = st.slider("Pen width", 6, 40, 18, help="MNIST digits have strokes about a tenth of their height.")
-    canvas = st_canvas(
-        stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
-        height=280, width=280, drawing_mode="freedraw", update_streamlit=True, return_image_data=True,
-        key=f"canvas-{st.session_state.canvas_round}",
-    )
-    if st.button("Clear", icon=":material/delete:"):
-        st.session_state.canvas_round += 1
-        st.rerun()
-    upload = st.file_uploader("…or upload a picture of a digit", type=["png", "jpg", "jpeg", "gif", "bmp", "webp"])
 
-strokes = len((canvas.json_data or {}).get("objects", []))
-image, source = canvas.image_data, f"drawing ({strokes} stroke{'s' if strokes != 1 else ''})"
-if upload is not None:
-    try:
-        image, source = read_image(upload.getvalue()), f"upload {upload.name} (remove it to read the canvas)"
-    except DrawingError as exc:
-        image = None
-        right.error(f"Cannot read {upload.name}: {exc}")
+@st.fragment
+def draw_and_read() -> None:
+    """The canvas and its answer: a stroke reruns only this, not the page around it."""
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        stroke = st.slider("Pen width", 6, 40, 18, help="MNIST digits have strokes about a tenth of their height.")
+        canvas = st_canvas(
+            stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
+            height=280, width=280, drawing_mode="freedraw", update_streamlit=True, return_image_data=True,
+            key=f"canvas-{st.session_state.canvas_round}",
+        )
+        if st.button("Clear", icon=":material/delete:"):
+            st.session_state.canvas_round += 1
+            st.rerun(scope="fragment")
+        upload = st.file_uploader("…or upload a picture of a digit", type=["png", "jpg", "jpeg", "gif", "bmp", "webp"])
 
-with right:
-    if clf is None:
-        st.stop()
-    try:
-        if image is None:
-            raise NothingDrawnError("Nothing drawn yet")
-        prediction = clf.predict(image)
-    except NothingDrawnError:
-        st.info("✏️ Draw a digit in the black box: the prediction appears as you draw.")
-    except DrawingError as exc:
-        st.warning(str(exc))
-    else:
-        digit_col, seen_col = st.columns([1, 1])
-        digit_col.markdown(
-            f"<div style='font-size:7rem;font-weight:700;line-height:1' data-testid='predicted-digit'>"
-            f"{prediction.digit}</div>", unsafe_allow_html=True)
-        digit_col.metric("Confidence", f"{prediction.confidence:.1%}")
-        seen_col.image(ui.enlarge(prediction.model_input, 5), caption="What the model saw (28×28)")
-        st.plotly_chart(charts.probability_bars(prediction.probabilities), width="stretch")
-        st.caption(f"Model {clf.name} · from the {source}")
+    strokes = len((canvas.json_data or {}).get("objects", []))
+    image, source = canvas.image_data, f"drawing ({strokes} stroke{'s' if strokes != 1 else ''})"
+    if upload is not None:
+        try:
+            image, source = read_image(upload.getvalue()), f"upload {upload.name} (remove it to read the canvas)"
+        except DrawingError as exc:
+            image = None
+            right.error(f"Cannot read {upload.name}: {exc}")
+
+    with right:
+        if clf is None:
+            return
+        try:
+            if image is None:
+                raise NothingDrawnError("Nothing drawn yet")
+            prediction = clf.predict(image)
+        except NothingDrawnError:
+            st.info("✏️ Draw a digit in the black box: the prediction appears as you draw.")
+        except DrawingError as exc:
+            st.warning(str(exc))
+        else:
+            st.html(charts.answer_card(prediction, f"Model {clf.name} · from the {source}"))
+
+draw_and_read()

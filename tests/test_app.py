@@ -2,6 +2,7 @@
 
 import base64
 import io
+import re
 
 import numpy as np
 import pytest
@@ -51,8 +52,10 @@ def test_draw_predicts_injected_canvas(store):
     at.session_state["canvas-0"] = canvas_value(rgba)
     at.run()
     assert not at.exception
-    assert "data-testid='predicted-digit'>7<" in texts(at)
-    assert at.metric[0].label == "Confidence" and float(at.metric[0].value.rstrip("%")) > 90
+    card = at.get("html")[0].proto.body
+    assert "data-testid='predicted-digit'>7<" in card and "from the drawing (1 stroke)" in card
+    confidence = float(re.search(r"data-testid='confidence'>([\d.]+)%<", card).group(1))
+    assert 90 < confidence <= 100
 
 
 def test_draw_single_dot_gets_a_message(store):
