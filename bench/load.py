@@ -158,9 +158,9 @@ async def session(page, seconds: float, pace: tuple, latencies: list, errors: li
         errors.append(f"session {index}: {type(exc).__name__}: {str(exc)[:120]}")
 
 
-async def run(url: str, server, args) -> tuple[list, list, float]:
+async def run(url: str, server, args) -> tuple[list, list, float, float]:
     """Everyone opens /draw first, then all draw at once for the same time; returns the latencies,
-    the errors and the server's CPU seconds spent while they drew."""
+    the errors, the server's CPU seconds spent while they drew and its RSS (MB) at the end."""
     latencies, errors = [], []
     pace = (args.pace, 2 * args.pace)
     async with async_playwright() as playwright:
@@ -186,11 +186,12 @@ async def run(url: str, server, args) -> tuple[list, list, float]:
             await asyncio.gather(*(session(page, args.seconds, pace, latencies, errors, i)
                                    for i, page in enumerate(pages)))
         after = server.cpu_times()
+        rss = server.memory_info().rss / 2**20
         if args.train:
             await trainer.get_by_role("button", name="Stop").click()
             await trainer.get_by_text("Saved load-training").first.wait_for(timeout=120_000)
         await browser.close()
-    return latencies, errors, (after.user + after.system) - (cpu.user + cpu.system)
+    return latencies, errors, (after.user + after.system) - (cpu.user + cpu.system), rss
 
 
 def main() -> None:
@@ -202,12 +203,13 @@ def main() -> None:
     parser.add_argument("--pace", type=float, default=0.5, help="a stroke takes a person this to 2x this, s")
     args = parser.parse_args()
     with streamlit_server(Path(tempfile.mkdtemp())) as (url, process):
-        latencies, errors, cpu = asyncio.run(run(url, psutil.Process(process.pid), args))
+        latencies, errors, cpu, rss = asyncio.run(run(url, psutil.Process(process.pid), args))
     quantiles = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else [float("nan")] * 19
     print(f"{args.sessions} {args.clients} sessions for {args.seconds:.0f} s"
           f"{' with a training running' if args.train else ''}: {len(latencies)} strokes answered, "
           f"{len(errors)} errors, p50 {statistics.median(latencies) if latencies else float('nan'):.0f} ms, "
-          f"p95 {quantiles[18]:.0f} ms, server CPU {1000 * cpu / max(1, len(latencies)):.0f} ms per stroke")
+          f"p95 {quantiles[18]:.0f} ms, server CPU {1000 * cpu / max(1, len(latencies)):.0f} ms per stroke, "
+          f"server RSS {rss:.0f} MB")
     for error in errors[:10]:
         print("  error:", error)
     sys.exit(1 if errors or not latencies else 0)
