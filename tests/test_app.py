@@ -72,6 +72,9 @@ def test_draw_single_dot_gets_a_message(store):
     ("Batch size", -5, "batch size must be between 1 and 8192, got -5"),
     ("Learning rate", 0.0, "learning rate must be in (0.0, 10.0], got 0.0"),
     ("Dropout", 1.5, "dropout must be in [0.0, 0.9], got 1.5"),
+    ("Epochs", 10**9, "epochs must be between 1 and 500, got 1000000000"),
+    ("Batch size", 10**7, "batch size must be between 1 and 8192, got 10000000"),
+    ("Validation images", -1, "validation size must be between 100 and 30000, got -1"),
 ])
 def test_train_form_refuses_bad_values(field, value, message, store):
     at = app("train")
@@ -82,7 +85,7 @@ def test_train_form_refuses_bad_values(field, value, message, store):
 
 
 @pytest.mark.parametrize("name, message", [("../evil", "may not contain"), ("a/b", "may not contain"), ("nul\x00byte", "may not contain"),
-                                           ("default", "already exists")])
+                                           ("default", "already exists"))])
 def test_train_form_refuses_bad_names(name, message, store):
     at = app("train")
     at.text_input[0].set_value(name)
