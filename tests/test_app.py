@@ -85,7 +85,7 @@ def test_train_form_refuses_bad_values(field, value, message, store):
 
 
 @pytest.mark.parametrize("name, message", [("../evil", "may not contain"), ("a/b", "may not contain"), ("nul\x00byte", "may not contain"),
-                                           ("default", "already exists"))])
+                                           ("default", "already exists")])
 def test_train_form_refuses_bad_names(name, message, store):
     at = app("train")
     at.text_input[0].set_value(name)
