@@ -115,6 +115,7 @@ def _follow(job: TrainingJob, stderr) -> None:
         elif kind == "saved":
             job.saved = find_run(job.name, job.store)
     returncode = job.process.wait()
+    job.process.stdin.close()
     if job.saved is not None:
         job.state = DONE
     else:

@@ -1,7 +1,7 @@
 """Keras networks built from a preset's plain data, plus the training-only augmentation.
 
 The inference network (28x28x1 floats in [0, 1] → 10 softmax probabilities) is what is saved
-and exported to ONNX. Augmentation layers wrap it only for training, so the exported graph has
+and exported to ONNX. Scaling and augmentation layers wrap it only for training, so the exported graph has
 no random layers in it (tf2onnx cannot convert them) and serving needs no TensorFlow.
 """
 
@@ -74,10 +74,15 @@ def augmentation(seed: int) -> list[layers.Layer]:
 
 
 def training_model(model: keras.Model, config: TrainConfig) -> keras.Model:
-    """`model` itself, or `model` behind the augmentation layers; weights are shared."""
-    if not config.augment:
-        return model
-    return keras.Sequential([keras.Input(INPUT_SHAPE), *augmentation(config.seed), model], name="augmented")
+    """`model` behind what only training needs; the weights are shared.
+
+    It takes uint8 images and scales them to [0, 1] itself, so the training data stays uint8 in
+    memory (a quarter of float32: about 250 MB less for MNIST, counting Keras' own copy), then
+    applies the augmentation when asked for.
+    """
+    extra = augmentation(config.seed) if config.augment else []
+    return keras.Sequential([keras.Input(INPUT_SHAPE, dtype="uint8"), layers.Rescaling(1 / 255), *extra, model],
+                            name="training")
 
 
 def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:

@@ -133,9 +133,9 @@ def train(config: TrainConfig, data: Mnist, on_progress: Callable[[Progress], No
                                               restore_best_weights=True)
         callbacks.append(early)
     if not stop.is_set():
-        fit_model.fit(as_model_input(x_train), one_hot(y_train), batch_size=config.batch_size,
+        fit_model.fit(x_train[..., None], one_hot(y_train), batch_size=config.batch_size,
                       epochs=config.epochs, verbose=0, callbacks=callbacks, shuffle=True,
-                      validation_data=(as_model_input(data.x_val), one_hot(data.y_val)))
+                      validation_data=(data.x_val[..., None], one_hot(data.y_val)))
     run.wall_time = time.perf_counter() - started
     if stop.is_set():
         run.ended = STOPPED
