@@ -52,6 +52,15 @@ def config_args(config: TrainConfig) -> list[str]:
             "--seed", str(c.seed), "--validation-size", str(c.validation_size), "--train-size", str(c.train_size)]
 
 
+def config_from_args(args) -> TrainConfig:
+    """The config the `train` flags ask for (the inverse of `config_args`), validated."""
+    return make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+                       optimizer=args.optimizer, dropout=args.dropout, early_stopping=args.early_stopping,
+                       patience=args.early_stopping_patience, augment=args.augment, seed=args.seed,
+                       lr_schedule=args.lr_schedule, validation_size=args.validation_size,
+                       train_size=args.train_size)
+
+
 def _emit(message: dict) -> bool:
     """Print one JSON line for the app; False (and no more output) once the app is gone."""
     try:
@@ -87,11 +96,7 @@ def cmd_train(args) -> int:
 
     store = Path(args.store) if args.store else None
     check_new_name(args.name, store)
-    config = make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
-                         optimizer=args.optimizer, dropout=args.dropout, early_stopping=args.early_stopping,
-                         patience=args.early_stopping_patience, augment=args.augment, seed=args.seed,
-                         lr_schedule=args.lr_schedule, validation_size=args.validation_size,
-                         train_size=args.train_size)
+    config = config_from_args(args)
     if args.nice and hasattr(os, "nice"):
         os.nice(args.nice)
     if args.threads:

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from mnist_core import jobs, list_runs
-from mnist_core.cli import config_args, parser
+from mnist_core.cli import config_args, config_from_args, parser
 from mnist_core.config import ConfigError, make_config
 from tests.conftest import ROOT
 
@@ -32,12 +32,7 @@ def test_config_args_reproduce_the_config_exactly():
                          early_stopping=True, patience=4, augment=False, seed=99, lr_schedule="constant",
                          validation_size=777, train_size=5000)
     args = parser().parse_args(["train", "--name", "x", *config_args(config)])
-    again = make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
-                        optimizer=args.optimizer, dropout=args.dropout, early_stopping=args.early_stopping,
-                        patience=args.early_stopping_patience, augment=args.augment, seed=args.seed,
-                        lr_schedule=args.lr_schedule, validation_size=args.validation_size,
-                        train_size=args.train_size)
-    assert again == config
+    assert config_from_args(args) == config
 
 
 def test_one_training_at_a_time_then_saved(store, tiny_npz):
