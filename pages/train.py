@@ -105,4 +105,5 @@ if job is not None:
     live_view()
 else:
     st.caption("No training has run on this server yet. Trainings run one at a time, in the background: "
-               "you can leave this page or close the tab, and the run finishes and is saved.")
+               "you can leave this page or close the tab, and the run finishes and is saved. If the server "
+               "stops, the run stops too and saves what it has learnt so far.")
