@@ -89,6 +89,9 @@ def main() -> None:
                 page.goto(url + "/train")
                 page.get_by_label("Preset").click()
                 page.get_by_role("option", name=re.compile("^best")).click()
+                page.get_by_text("Run name").wait_for()
+                page.wait_for_function("() => [...document.querySelectorAll('input')].some("
+                                       "i => i.value.startsWith('best-'))")  # the form shows the best preset
                 page.get_by_label("Epochs", exact=True).fill("1")
                 page.get_by_label("Training images (0 = all)").fill("20000")
                 page.get_by_label("Run name").fill("bench-memory")
