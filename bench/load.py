@@ -11,6 +11,8 @@ Clients:
 - `ws` (default): Streamlit websocket clients that send what the canvas sends on mouse-up (its
   JSON with the drawing's PNG) and read the server's answer. They cost almost no CPU, so the
   2 cores here serve the app, as they would on a server whose users have their own computers.
+  Each stroke reruns the whole page (a browser reruns only the Draw page's canvas fragment), so
+  the server does at least the work it does for real people.
 - `browser`: headless Chromium tabs, mouse-up to the answer shown on the page. Here the 20
   browsers share the server's 2 cores, so this measures the machine more than the server.
 With --train, a 50-epoch training of the Train page's first preset, started from a Chromium tab
