@@ -89,10 +89,10 @@ def test_start_and_stop_a_training(page, browser, server):
     first_tab = browser.new_page()
     open_page(first_tab, server, "/train")
     first_tab.get_by_label("Training images (0 = all)").fill("20000")
-    first_tab.get_by_label("Epochs", exact=True).fill("5")
+    first_tab.get_by_label("Epochs", exact=True).fill("200")  # far more than the test lasts: Stop ends it
     first_tab.get_by_label("Run name").fill("e2e-stopped")
     first_tab.get_by_role("button", name="Start training").click()
-    expect(first_tab.get_by_text("Epoch 1/5")).to_be_visible(timeout=60_000)
+    expect(first_tab.get_by_text("Epoch 1/200")).to_be_visible(timeout=60_000)
     first_tab.close()  # the person closes the tab: the training goes on
     open_page(page, server, "/train")
     expect(page.get_by_text("loss per batch").last).to_be_visible(timeout=30_000)
