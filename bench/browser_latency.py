@@ -24,7 +24,7 @@ import psutil
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.browser import draw_stroke, launch_chromium, streamlit_server  # noqa: E402
+from tests.browser import draw_stroke, launch_chromium, streamlit_server, stroke_label  # noqa: E402
 
 RECORD_MOUSEUP = "document.addEventListener('mouseup', () => { window.__up = performance.now(); }, true)"
 
@@ -36,7 +36,7 @@ def stroke_latencies(page, count: int) -> list[float]:
     for n in range(1, count + 1):
         x = 30 + (n * 11) % 220
         draw_stroke(page, [(x, 40), (x + 10, 120), (x + 5, 230)])
-        label = f"({n} stroke{'s' if n != 1 else ''})"
+        label = stroke_label(n)
         shown = page.wait_for_function(
             f"() => document.body.innerText.includes({label!r}) && performance.now()", polling="raf", timeout=30_000)
         times.append(shown.json_value() - page.evaluate("window.__up"))

@@ -37,10 +37,11 @@ import psutil
 from PIL import Image, ImageDraw
 from playwright.async_api import async_playwright
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.browser import CHROMIUM_ARGS, streamlit_server  # noqa: E402
+from tests.browser import CHROMIUM_ARGS, streamlit_server, stroke_label  # noqa: E402
 
 RECORD_MOUSEUP = "document.addEventListener('mouseup', () => { window.__up = performance.now(); }, true)"
 
@@ -87,6 +88,13 @@ def rerun(url: str, canvas_id: str | None = None, value: str | None = None) -> b
     return message.SerializeToString()
 
 
+def shows_exception(frame: bytes) -> bool:
+    """Whether a message from the server puts an exception box on the page."""
+    message = ForwardMsg.FromString(frame)
+    return (message.WhichOneof("type") == "delta" and message.delta.WhichOneof("type") == "new_element"
+            and message.delta.new_element.WhichOneof("type") == "exception")
+
+
 async def ws_session(url: str, seconds: float, pace: tuple, latencies: list, errors: list, index: int,
                      start: asyncio.Event) -> None:
     """One websocket client: open /draw, then on `start` draw strokes for `seconds`."""
@@ -107,13 +115,13 @@ async def ws_session(url: str, seconds: float, pace: tuple, latencies: list, err
     while time.time() < until:
         await asyncio.sleep(random.uniform(*pace))  # drawing the stroke
         n = n % 8 + 1  # after 8 strokes the person clears the canvas and starts again
-        label = f"({n} stroke{'s' if n != 1 else ''})".encode()
+        label = stroke_label(n).encode()
         sent = time.perf_counter()
         await connection.send(rerun(url, canvas_id, values[n - 1]))
         try:
             while True:
                 frame = await asyncio.wait_for(connection.recv(), 15)
-                if b"Traceback" in frame or b"exception" in frame[:200]:
+                if shows_exception(frame):
                     errors.append(f"session {index}: exception on the page")
                 if label in frame:
                     latencies.append((time.perf_counter() - sent) * 1000)
@@ -145,7 +153,7 @@ async def session(page, seconds: float, pace: tuple, latencies: list, errors: li
                 await page.mouse.move(box["x"] + x, box["y"] + y)
             await page.mouse.up()
             n += 1
-            label = f"({n} stroke{'s' if n != 1 else ''})"
+            label = stroke_label(n)
             try:
                 shown = await page.wait_for_function(
                     f"() => document.body.innerText.includes({label!r}) && performance.now()",

@@ -59,6 +59,11 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
 
 
+def stroke_label(n: int) -> str:
+    """How the Draw page (and the bare canvas app) say that n strokes were read: "(3 strokes)"."""
+    return f"({n} stroke{'s' if n != 1 else ''})"
+
+
 def draw_stroke(page, points: list[tuple[float, float]], canvas_index: int = 0) -> None:
     """Drag the mouse through `points` (canvas pixel coordinates) on the drawable canvas."""
     box = page.locator("canvas.upper-canvas").nth(canvas_index).bounding_box()
