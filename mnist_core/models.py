@@ -1,8 +1,9 @@
 """Keras networks built from a preset's plain data, plus the training-only augmentation.
 
 The inference network (28x28x1 floats in [0, 1] → 10 softmax probabilities) is what is saved
-and exported to ONNX. Scaling and augmentation layers wrap it only for training, so the exported graph has
-no random layers in it (tf2onnx cannot convert them) and serving needs no TensorFlow.
+and exported to ONNX. Scaling and augmentation layers wrap it only for training, so the
+exported graph has no random layers in it (tf2onnx cannot convert them) and serving needs no
+TensorFlow.
 """
 
 import math

@@ -52,4 +52,5 @@ def draw_and_read() -> None:
         else:
             st.html(charts.answer_card(prediction, f"Model {clf.name} · from the {source}"))
 
+
 draw_and_read()

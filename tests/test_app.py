@@ -11,7 +11,6 @@ from mnist_core import jobs
 from tests.conftest import app_test as app, draw_digit
 
 
-
 def canvas_value(image: np.ndarray) -> dict:
     buffer = io.BytesIO()
     from PIL import Image
@@ -84,8 +83,8 @@ def test_train_form_refuses_bad_values(field, value, message, store):
     assert jobs.current_job() is None or jobs.current_job().name != at.text_input[0].value
 
 
-@pytest.mark.parametrize("name, message", [("../evil", "may not contain"), ("a/b", "may not contain"), ("nul\x00byte", "may not contain"),
-                                           ("default", "already exists")])
+@pytest.mark.parametrize("name, message", [("../evil", "may not contain"), ("a/b", "may not contain"),
+                                           ("nul\x00byte", "may not contain"), ("default", "already exists")])
 def test_train_form_refuses_bad_names(name, message, store):
     at = app("train")
     at.text_input[0].set_value(name)
