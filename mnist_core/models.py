@@ -23,13 +23,13 @@ def build_model(config: TrainConfig) -> keras.Model:
     x = inputs
     for filters in arch.conv_filters:
         for _ in range(arch.convs_per_block):
-            x = layers.Conv2D(filters, arch.kernel_size, padding="same", use_bias=not arch.batch_norm)(x)
-            if arch.batch_norm:
-                x = layers.BatchNormalization(momentum=arch.bn_momentum)(x)
-            x = layers.ReLU()(x)
-        x = layers.MaxPooling2D()(x)
+            x = _conv(x, arch, filters, arch.kernel_size, strides=1, padding=arch.padding)
+        if arch.downsample == "conv":
+            x = _conv(x, arch, filters, 5, strides=2, padding="same")
+        else:
+            x = layers.MaxPooling2D()(x)
         if config.dropout:
-            x = layers.Dropout(config.dropout / 2)(x)
+            x = layers.Dropout(config.dropout)(x)
     x = layers.Flatten()(x)
     if arch.dense_units:
         x = layers.Dense(arch.dense_units, use_bias=not arch.batch_norm,
@@ -40,6 +40,14 @@ def build_model(config: TrainConfig) -> keras.Model:
             x = layers.Dropout(config.dropout)(x)
     outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name=config.preset)
+
+
+def _conv(x, arch, filters: int, kernel_size: int, strides: int, padding: str):
+    """Conv → (batch norm) → ReLU; the conv has no bias when batch norm follows it."""
+    x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=not arch.batch_norm)(x)
+    if arch.batch_norm:
+        x = layers.BatchNormalization(momentum=arch.bn_momentum)(x)
+    return layers.ReLU()(x)
 
 
 class RandomStrokeWidth(layers.Layer):

@@ -32,7 +32,7 @@ def test_every_page_renders(page, mnist_path, store):
     assert at.title[0].value
     if page is None:  # (AppTest keeps the entry point's sidebar only before a page switch)
         assert at.sidebar.selectbox[0].label == "Active model"
-        assert at.sidebar.selectbox[0].options == ["default · 99.62%"]
+        assert at.sidebar.selectbox[0].options == ["default · 99.73%"]
 
 
 def test_draw_shows_hint_on_blank_canvas(store):
@@ -132,7 +132,7 @@ def test_broken_runs_are_shown_not_offered(store):
     assert table.loc["no-model", "status"] == "model.onnx is missing"
     assert at.session_state["active_model"] == "default"
     home = app()
-    assert home.sidebar.selectbox[0].options == ["default · 99.62%"]
+    assert home.sidebar.selectbox[0].options == ["default · 99.73%"]
 
 
 def test_missing_dataset_is_explained(tmp_path, monkeypatch, store):

@@ -23,6 +23,22 @@ def test_presets_build(preset, params):
     assert set(PRESETS) == {"seed-mlp", "quick", "best"}
 
 
+def test_best_halves_with_strided_convs_and_drops_the_border():
+    """32C3-32C3-32C5S2 / 64C3-64C3-64C5S2 / Dense 128: 'valid' 3x3 convs take 28 → 26 → 24,
+    the stride-2 conv halves to 12; then 10 → 8 → 4. No max pooling, dropout after each block."""
+    from mnist_core.models import build_model
+
+    model = build_model(make_config("best"))
+    convs = [layer for layer in model.layers if layer.__class__.__name__ == "Conv2D"]
+    assert [(c.filters, c.kernel_size, c.strides, c.output.shape[1]) for c in convs] == [
+        (32, (3, 3), (1, 1), 26), (32, (3, 3), (1, 1), 24), (32, (5, 5), (2, 2), 12),
+        (64, (3, 3), (1, 1), 10), (64, (3, 3), (1, 1), 8), (64, (5, 5), (2, 2), 4),
+    ]
+    assert not any(layer.__class__.__name__ == "MaxPooling2D" for layer in model.layers)
+    assert [layer.rate for layer in model.layers if layer.__class__.__name__ == "Dropout"] == [0.4, 0.4, 0.4]
+    assert model.count_params() == 326_826
+
+
 @pytest.mark.parametrize("overrides, message", [
     (dict(epochs=0), "epochs must be between 1 and 500, got 0"),
     (dict(epochs=2.5), "epochs must be a whole number"),
