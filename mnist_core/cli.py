@@ -52,6 +52,14 @@ def config_args(config: TrainConfig) -> list[str]:
             "--seed", str(c.seed), "--validation-size", str(c.validation_size), "--train-size", str(c.train_size)]
 
 
+def reproduce_command(config: TrainConfig, name: str, data: str | None) -> str:
+    """The command a card records: every hyperparameter spelt out, and none of the flags that
+    only say where and how a run ran (store folder, threads, priority, progress format), so it
+    reproduces the run on any machine and shows no server paths."""
+    return shlex.join(["python", "-m", "mnist_core", "train", *config_args(config), "--name", name,
+                       *(["--data", data] if data else [])])
+
+
 def config_from_args(args) -> TrainConfig:
     """The config the `train` flags ask for (the inverse of `config_args`), validated."""
     return make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
@@ -110,8 +118,8 @@ def cmd_train(args) -> int:
         _emit(dict(kind="saving", ended=run.ended))
     elif run.ended == "stopped":
         sys.stderr.write("\nstopped: saving the partial run\n")
-    command = "python -m mnist_core " + shlex.join(sys.argv[1:])
-    saved = save_run(run, args.name, data.x_test, data.y_test, command=command, store=store)
+    saved = save_run(run, args.name, data.x_test, data.y_test, command=reproduce_command(config, args.name, args.data),
+                     store=store)
     if json_mode:
         _emit(dict(kind="saved", name=saved.name, test_accuracy=saved.card["test_accuracy"]))
     else:
