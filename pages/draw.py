@@ -54,3 +54,4 @@ def draw_and_read() -> None:
 
 
 draw_and_read()
+ui.keep_canvas_toolbar_off_the_canvas()

@@ -6,7 +6,7 @@ Screenshots of every page land in test-artifacts/ for a human to look at.
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser import ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server
+from tests.browser import ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server, stroke_label
 
 SHOTS = ROOT / "test-artifacts"
 PAGES = {"home": "/", "draw": "/draw", "train": "/train", "explore": "/explore", "models": "/models"}
@@ -72,6 +72,20 @@ def test_draw_predict_and_clear(page, server):
     page.get_by_role("button", name="Clear").click()
     expect(page.get_by_text("Draw a digit in the black box")).to_be_visible()
     expect(digit).to_have_count(0)
+
+
+def test_a_stroke_may_start_in_the_top_right_corner(page, server):
+    """The canvas's hidden toolbar used to lie over the top-right corner until the pointer had
+    rested on the canvas, so the top bar of a big 7 or 5, drawn at once, was lost."""
+    open_page(page, server, "/draw")
+    page.locator("canvas.upper-canvas").first.wait_for()
+    page.mouse.move(0, 0)  # the pointer comes from outside the canvas, as a hand does
+    draw_stroke(page, [(262, 12), (230, 80), (200, 150), (170, 262)])  # the stem, from the corner
+    expect(page.get_by_text(stroke_label(1))).to_be_visible(timeout=15_000)
+    page.mouse.move(0, 0)
+    draw_stroke(page, [(255, 12), (200, 12), (150, 12), (110, 14)])  # the bar, from the corner
+    expect(page.get_by_text(stroke_label(2))).to_be_visible(timeout=15_000)
+    expect(page.locator("[data-testid='predicted-digit']")).to_have_text("7")
 
 
 def test_click_a_confusion_cell_opens_its_gallery(page, server):
