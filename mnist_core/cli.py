@@ -52,12 +52,16 @@ def config_args(config: TrainConfig) -> list[str]:
             "--seed", str(c.seed), "--validation-size", str(c.validation_size), "--train-size", str(c.train_size)]
 
 
+def train_args(config: TrainConfig, name: str, data: str | None) -> list[str]:
+    """`train` with what decides the run: its name, data and every hyperparameter."""
+    return ["train", *config_args(config), "--name", name, *(["--data", str(data)] if data else [])]
+
+
 def reproduce_command(config: TrainConfig, name: str, data: str | None) -> str:
     """The command a card records: every hyperparameter spelt out, and none of the flags that
     only say where and how a run ran (store folder, threads, priority, progress format), so it
     reproduces the run on any machine and shows no server paths."""
-    return shlex.join(["python", "-m", "mnist_core", "train", *config_args(config), "--name", name,
-                       *(["--data", data] if data else [])])
+    return shlex.join(["python", "-m", "mnist_core", *train_args(config, name, data)])
 
 
 def config_from_args(args) -> TrainConfig:

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cli import config_args
+from .cli import train_args
 from .config import TrainConfig, validate
 from .store import StoredRun, check_new_name, find_run, store_dir
 from .train import Progress
@@ -135,10 +135,8 @@ def start_training(config: TrainConfig, name: str, data: str | None = None, thre
     validate(config)
     store = Path(store or store_dir()).resolve()
     check_new_name(name, store)
-    command = [sys.executable, "-m", "mnist_core", "train", *config_args(config), "--name", name,
+    command = [sys.executable, "-m", "mnist_core", *train_args(config, name, data),
                "--progress", "json", "--store", str(store), "--threads", str(threads), "--nice", str(nice)]
-    if data:
-        command += ["--data", str(data)]
     path = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
     with _lock:
