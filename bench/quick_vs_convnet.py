@@ -61,11 +61,14 @@ def convnet_example(data, max_epochs: int) -> list:
 
 
 def quick_preset(data) -> list:
-    """The preset as it is: its one-cycle schedule ends with its last epoch, so it is tested then
-    (its wall time includes its per-epoch validation, which counts against it)."""
-    run = train(make_config("quick"), data)
+    """The preset as the app and the CLI run it: its one-cycle schedule ends with its last epoch,
+    so it is tested then. Its clock stops at the end of that epoch, as the example's does, and
+    includes its per-epoch validation, which counts against it."""
+    epoch_ends = []
+    run = train(make_config("quick"), data,
+                on_progress=lambda p: epoch_ends.append(p.elapsed) if p.kind == "epoch" else None)
     predicted = run.model.predict(as_model_input(data.x_test), batch_size=2000, verbose=0).argmax(1)
-    return [(run.wall_time, float((predicted == data.y_test).mean()))]
+    return [(epoch_ends[-1], float((predicted == data.y_test).mean()))]
 
 
 def first_at_target(points) -> float:

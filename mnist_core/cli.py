@@ -47,6 +47,7 @@ def config_args(config: TrainConfig) -> list[str]:
     c = config
     return ["--preset", c.preset, "--epochs", str(c.epochs), "--batch-size", str(c.batch_size),
             "--lr", repr(c.learning_rate), "--lr-schedule", c.lr_schedule, "--optimizer", c.optimizer,
+            "--label-smoothing", repr(c.label_smoothing),
             "--dropout", repr(c.dropout), "--early-stopping" if c.early_stopping else "--no-early-stopping",
             "--early-stopping-patience", str(c.patience), "--augment" if c.augment else "--no-augment",
             "--seed", str(c.seed), "--validation-size", str(c.validation_size), "--train-size", str(c.train_size)]
@@ -69,7 +70,8 @@ def config_from_args(args) -> TrainConfig:
     return make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                        optimizer=args.optimizer, dropout=args.dropout, early_stopping=args.early_stopping,
                        patience=args.early_stopping_patience, augment=args.augment, seed=args.seed,
-                       lr_schedule=args.lr_schedule, validation_size=args.validation_size,
+                       lr_schedule=args.lr_schedule, label_smoothing=args.label_smoothing,
+                       validation_size=args.validation_size,
                        train_size=args.train_size)
 
 
@@ -207,6 +209,7 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--lr-schedule", choices=LR_SCHEDULES)
     train.add_argument("--optimizer", choices=OPTIMIZERS)
     train.add_argument("--dropout", type=float)
+    train.add_argument("--label-smoothing", type=float, help="share of each target spread over all classes (0-0.5)")
     train.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None)
     train.add_argument("--early-stopping-patience", type=int, help="epochs without improvement; turns early stopping on")
     train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)

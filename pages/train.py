@@ -31,22 +31,26 @@ with st.form("train-form"):
     learning_rate = c3.number_input("Learning rate", value=defaults.learning_rate, format="%.5f", step=1e-4)
     optimizer = c4.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(defaults.optimizer))
     c1, c2, c3, c4 = st.columns(4)
-    dropout = c1.number_input("Dropout", value=defaults.dropout, step=0.05)
-    lr_schedule = c2.selectbox("Learning-rate schedule", LR_SCHEDULES, index=LR_SCHEDULES.index(defaults.lr_schedule))
-    validation_size = c3.number_input("Validation images", value=defaults.validation_size, step=500)
-    train_size = c4.number_input("Training images (0 = all)", value=defaults.train_size, step=1000)
+    lr_schedule = c1.selectbox("Learning-rate schedule", LR_SCHEDULES, index=LR_SCHEDULES.index(defaults.lr_schedule))
+    dropout = c2.number_input("Dropout", value=defaults.dropout, step=0.05)
+    label_smoothing = c3.number_input("Label smoothing", value=defaults.label_smoothing, step=0.05,
+                                      help="Share of each target spread over all ten classes (0 = off)")
+    augment = c4.toggle("Augmentation", value=defaults.augment, help="Random stroke width, rotation, zoom and shift")
     c1, c2, c3, c4 = st.columns(4)
     early_stopping = c1.toggle("Early stopping", value=defaults.early_stopping)
     patience = c2.number_input("Patience (epochs)", value=defaults.patience, step=1)
-    augment = c3.toggle("Augmentation", value=defaults.augment, help="Random stroke width, rotation, zoom and shift")
-    seed = c4.number_input("Seed", value=defaults.seed, step=1)
-    name = st.text_input("Run name", key="run_name", max_chars=64)
+    validation_size = c3.number_input("Validation images", value=defaults.validation_size, step=500)
+    train_size = c4.number_input("Training images (0 = all)", value=defaults.train_size, step=1000)
+    c1, c2 = st.columns([3, 1])
+    name = c1.text_input("Run name", key="run_name", max_chars=64)
+    seed = c2.number_input("Seed", value=defaults.seed, step=1)
     submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
 
 if submitted:
     try:
         config = make_config(preset_name, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                              optimizer=optimizer, dropout=dropout, lr_schedule=lr_schedule,
+                             label_smoothing=label_smoothing,
                              validation_size=validation_size, train_size=train_size,
                              early_stopping=early_stopping, patience=patience, augment=augment, seed=seed)
         start_training(config, name, threads=TRAIN_THREADS, nice=TRAIN_NICE)

@@ -127,6 +127,7 @@ def model_card(card: dict) -> None:
     st.caption(f"{hp.get('epochs', '?')} epochs · batch {hp.get('batch_size', '?')} · "
                f"{hp.get('optimizer', '?')} lr {hp.get('learning_rate', '?')} ({hp.get('lr_schedule', '?')}) · "
                f"dropout {hp.get('dropout', '?')} · augmentation {'on' if hp.get('augment') else 'off'}"
+               + (f" · label smoothing {hp['label_smoothing']}" if hp.get("label_smoothing") else "")
                + (f" · trained with `{card['command']}`" if card.get("command") else ""))
     if card.get("history", {}).get("loss"):
         st.plotly_chart(charts.epoch_curves(card["history"]), width="stretch")

@@ -71,6 +71,7 @@ def test_draw_single_dot_gets_a_message(store):
     ("Batch size", -5, "batch size must be between 1 and 8192, got -5"),
     ("Learning rate", 0.0, "learning rate must be in (0.0, 10.0], got 0.0"),
     ("Dropout", 1.5, "dropout must be in [0.0, 0.9], got 1.5"),
+    ("Label smoothing", 0.75, "label smoothing must be in [0.0, 0.5], got 0.75"),
     ("Epochs", 10**9, "epochs must be between 1 and 500, got 1000000000"),
     ("Batch size", 10**7, "batch size must be between 1 and 8192, got 10000000"),
     ("Validation images", -1, "validation size must be between 100 and 30000, got -1"),

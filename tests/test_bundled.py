@@ -1,10 +1,13 @@
 """The bundled default model: present, small, honest about its accuracy, and fast to load."""
 
+import shlex
 
 import numpy as np
 import pytest
 
 from mnist_core import evaluate, find_run, load_classifier, load_test_set
+from mnist_core.cli import config_from_args, parser
+from mnist_core.config import TrainConfig
 from mnist_core.preprocess import NothingDrawnError
 from mnist_core.store import BUNDLED_DIR
 from tests.conftest import draw_digit
@@ -17,6 +20,8 @@ def test_files_and_card():
     assert size < 20_000_000
     card = run.card
     assert card["command"].startswith("python -m mnist_core train --preset ")
+    args = parser().parse_args(shlex.split(card["command"])[3:])  # the command retrains this very config
+    assert config_from_args(args) == TrainConfig(**card["hyperparameters"])
     assert card["test_accuracy"] >= 0.994
     assert card["ended"] in ("finished", "early-stopped")
     assert len(card["history"]["val_accuracy"]) == card["epochs_done"]

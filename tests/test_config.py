@@ -11,7 +11,7 @@ def test_seed_mlp_defaults_are_the_notebook():
     assert config.dropout == 0 and not config.augment and not config.early_stopping
 
 
-@pytest.mark.parametrize("preset, params", [("seed-mlp", 101_770), ("quick", None), ("best", None)])
+@pytest.mark.parametrize("preset, params", [("seed-mlp", 101_770), ("quick", 80_202), ("best", None)])
 def test_presets_build(preset, params):
     from mnist_core.models import build_model
 
@@ -48,6 +48,8 @@ def test_best_halves_with_strided_convs_and_drops_the_border():
     (dict(learning_rate=0.0), "learning rate must be in"),
     (dict(dropout=1.5), r"dropout must be in \[0.0, 0.9\], got 1.5"),
     (dict(dropout=-0.1), "dropout must be in"),
+    (dict(label_smoothing=0.7), r"label smoothing must be in \[0.0, 0.5\], got 0.7"),
+    (dict(label_smoothing=float("nan")), "label smoothing must be a finite number"),
     (dict(optimizer="adagrad"), "unknown optimizer 'adagrad'; choose one of adam, sgd, rmsprop"),
     (dict(patience=0), "patience must be between 1 and 100"),
     (dict(seed=-1), "seed must be between 0 and"),

@@ -30,7 +30,7 @@ def wait_for_batches(job, timeout=120):
 def test_config_args_reproduce_the_config_exactly():
     config = make_config("best", epochs=7, batch_size=33, learning_rate=0.0123, optimizer="sgd", dropout=0.15,
                          early_stopping=True, patience=4, augment=False, seed=99, lr_schedule="constant",
-                         validation_size=777, train_size=5000)
+                         label_smoothing=0.05, validation_size=777, train_size=5000)
     args = parser().parse_args(["train", "--name", "x", *config_args(config)])
     assert config_from_args(args) == config
 

@@ -48,6 +48,17 @@ def test_augmented_training_runs(tiny_data):
     assert [layer.name for layer in run.model.layers if "random" in layer.name] == []  # not in the saved net
 
 
+def test_label_smoothing_softens_the_targets(tiny_data):
+    """With smoothing 0.5 the target is 0.55 for the true class and 0.05 for each other one, so the
+    loss can never fall below that target's entropy (1.677), however well the net learns."""
+    smoothed_entropy = -(0.55 * np.log(0.55) + 9 * 0.05 * np.log(0.05))
+    plain = train(make_config("seed-mlp", epochs=5, batch_size=50), tiny_data)
+    smoothed = train(make_config("seed-mlp", epochs=5, batch_size=50, label_smoothing=0.5), tiny_data)
+    assert plain.history["loss"][-1] < 1.0
+    assert smoothed.history["loss"][-1] >= smoothed_entropy - 1e-4
+    assert smoothed.history["val_accuracy"][-1] >= 0.9  # still learns the classes
+
+
 def test_early_stopping_reports_it(tiny_data):
     run = train(make_config("seed-mlp", epochs=30, batch_size=100, learning_rate=5.0, early_stopping=True,
                             patience=1), tiny_data)
