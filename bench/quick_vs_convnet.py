@@ -2,10 +2,11 @@
 
     python bench/quick_vs_convnet.py [--max-epochs 15]
 
-Both train on the same 55,000 images on this machine in the same run. After every epoch the
-test accuracy is measured (that evaluation time is not counted). The Keras example is
-https://keras.io/examples/vision/mnist_convnet/: Conv32-Pool-Conv64-Pool-Dropout-Dense,
-batch 128, Adam.
+Both train on the same 55,000 images and validate on the same 5,000 after every epoch (as
+the example does with its validation_split), on this machine in the same run. After every
+epoch the test accuracy is measured too (that evaluation time is not counted). The Keras
+example is https://keras.io/examples/vision/mnist_convnet/: Conv32-Pool-Conv64-Pool-Dropout-
+Dense, batch 128, Adam.
 """
 
 import argparse
@@ -56,7 +57,7 @@ def convnet_example(data, max_epochs: int) -> list:
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     clock = TestClock(as_model_input(data.x_test), data.y_test)
     model.fit(as_model_input(data.x_train), one_hot(data.y_train), batch_size=128, epochs=max_epochs,
-              verbose=0, callbacks=[clock])
+              verbose=0, callbacks=[clock], validation_data=(as_model_input(data.x_val), one_hot(data.y_val)))
     return clock.points
 
 
