@@ -1,16 +1,21 @@
 """Time to 99.0% MNIST test accuracy: the `quick` preset against Keras' mnist_convnet example.
 
-    python bench/quick_vs_convnet.py [--max-epochs 15]
+    python bench/quick_vs_convnet.py [--max-epochs 15] [--quick-seeds 0 1 2]
 
 Both train on the same 55,000 images and validate on the same 5,000 after every epoch (as
 the example does with its validation_split), on this machine in the same run. After every
 epoch the test accuracy is measured too (that evaluation time is not counted). The Keras
 example is https://keras.io/examples/vision/mnist_convnet/: Conv32-Pool-Conv64-Pool-Dropout-
 Dense, batch 128, Adam.
+
+`quick` takes about 5 s, so a moment's noise on a shared machine moves its time by 20%; the
+example's 80 s average it out. So `quick` runs once per seed (each seed also shows that it
+reaches 99.0% by design, not by a lucky draw) and the ratio uses the median of those times.
 """
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -61,12 +66,12 @@ def convnet_example(data, max_epochs: int) -> list:
     return clock.points
 
 
-def quick_preset(data) -> list:
+def quick_preset(data, seed: int) -> list:
     """The preset as the app and the CLI run it: its one-cycle schedule ends with its last epoch,
     so it is tested then. Its clock stops at the end of that epoch, as the example's does, and
     includes its per-epoch validation, which counts against it."""
     epoch_ends = []
-    run = train(make_config("quick"), data,
+    run = train(make_config("quick", seed=seed), data,
                 on_progress=lambda p: epoch_ends.append(p.elapsed) if p.kind == "epoch" else None)
     predicted = run.model.predict(as_model_input(data.x_test), batch_size=2000, verbose=0).argmax(1)
     return [(epoch_ends[-1], float((predicted == data.y_test).mean()))]
@@ -79,15 +84,17 @@ def first_at_target(points) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-epochs", type=int, default=15)
+    parser.add_argument("--quick-seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args()
     data = load_mnist()
-    quick = quick_preset(data)
-    convnet = convnet_example(data, args.max_epochs)
-    for name, points in (("quick preset", quick), ("Keras mnist_convnet", convnet)):
+    runs = [(f"quick preset seed {seed}", quick_preset(data, seed)) for seed in args.quick_seeds]
+    runs.append(("Keras mnist_convnet", convnet_example(data, args.max_epochs)))
+    for name, points in runs:
         trace = ", ".join(f"{s:.1f}s:{a:.2%}" for s, a in points)
         print(f"{name:20s} time to {TARGET:.1%}: {first_at_target(points):6.1f} s   [{trace}]")
-    ratio = first_at_target(quick) / first_at_target(convnet)
-    print(f"ratio quick / convnet: {ratio:.3f} (goal ≤ {1 / 15:.3f})")
+    quick = statistics.median(first_at_target(points) for _, points in runs[:-1])
+    ratio = quick / first_at_target(runs[-1][1])
+    print(f"quick median: {quick:.1f} s; ratio quick / convnet: {ratio:.3f} (goal ≤ {1 / 15:.3f})")
 
 
 if __name__ == "__main__":
