@@ -4,6 +4,7 @@ matrix (Plotly)."""
 import base64
 import html
 import io
+import math
 
 import numpy as np
 from PIL import Image
@@ -69,7 +70,7 @@ def epoch_curves(history: dict) -> go.Figure:
             fig.add_trace(go.Scatter(x=epochs[:len(values)], y=values, mode="lines+markers",
                                      name="validation" if prefix else "train", legendgroup=prefix,
                                      showlegend=col == 1, line=dict(color=colour)), row=1, col=col)
-    fig.update_xaxes(title_text="epoch")
+    fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, math.ceil(len(epochs) / 10)))
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.3))
     return fig
 
