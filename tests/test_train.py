@@ -5,13 +5,29 @@ import pytest
 
 from mnist_core.config import make_config
 from mnist_core.data import load_mnist, split_validation
-from mnist_core.train import STOPPED, train
+from mnist_core.train import STOPPED, batches, train
 from tests.conftest import tiny_arrays
 
 
 @pytest.fixture(scope="module")
 def tiny_data():
     return split_validation(tiny_arrays(), validation_size=100, seed=0)
+
+
+def test_batches_cover_every_image_once_per_epoch_in_a_new_order():
+    images = np.arange(10, dtype=np.uint8)[:, None, None] * np.ones((1, 28, 28), np.uint8)  # image i is all i
+    labels = np.arange(10) % 10
+    pipeline = batches(images, labels, batch_size=4, seed=3)
+    epochs = [[(x.numpy(), y.numpy()) for x, y in pipeline] for _ in range(2)]
+    for epoch in epochs:
+        assert [x.shape for x, _ in epoch] == [(4, 28, 28, 1), (4, 28, 28, 1), (2, 28, 28, 1)]
+        order = np.concatenate([x[:, 0, 0, 0] for x, _ in epoch])
+        assert sorted(order) == list(range(10))
+        assert np.array_equal(np.concatenate([y for _, y in epoch]).argmax(1), order)  # labels travel with images
+    first, second = (np.concatenate([x[:, 0, 0, 0] for x, _ in epoch]) for epoch in epochs)
+    assert not np.array_equal(first, second)  # reshuffled
+    in_order = np.concatenate([x[:, 0, 0, 0] for x, _ in batches(images, labels, batch_size=4)])
+    assert list(in_order) == list(range(10))  # validation: no seed, no shuffle
 
 
 def test_one_epoch_records_batches_and_epochs(tiny_data):
@@ -65,11 +81,12 @@ def test_early_stopping_reports_it(tiny_data):
     assert run.ended == "early-stopped" and run.epochs_done < 30
 
 
-def test_seed_mlp_reaches_97_percent_by_epoch_two(mnist_path):
-    """The notebook validated on the MNIST test set; our validation split comes from the
-    training set (harder: ~96.6% at epoch 2), so both are checked."""
+def test_seed_mlp_reaches_97_percent_by_epoch_three(mnist_path):
+    """The notebook's MLP passes 97% test accuracy early: after 2 epochs it is 96.4-97.1% across
+    seeds and shuffles, after 3 epochs 97.2-97.4%. Our validation split comes from the training
+    set (harder: ~96.7% at epoch 3), so both are checked."""
     data = load_mnist(mnist_path)
-    run = train(make_config("seed-mlp", epochs=2), data)
+    run = train(make_config("seed-mlp", epochs=3), data)
     test_accuracy = (run.model.predict(data.x_test[..., None] / 255.0, verbose=0).argmax(1) == data.y_test).mean()
     assert test_accuracy >= 0.97, test_accuracy
-    assert run.history["val_accuracy"][1] >= 0.96, run.history
+    assert run.history["val_accuracy"][2] >= 0.96, run.history
