@@ -64,8 +64,8 @@ def convnet_example(data, max_epochs: int, seed: int) -> list:
     ])
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     clock = TestClock(data.x_test[..., None], data.y_test)
-    model.fit(batches(data.x_train, data.y_train, 128, seed=seed), epochs=max_epochs, verbose=0, callbacks=[clock], shuffle=False,
-              validation_data=batches(data.x_val, data.y_val, 128))
+    model.fit(batches(data.x_train, data.y_train, 128, seed=seed), epochs=max_epochs, verbose=0,
+              callbacks=[clock], shuffle=False, validation_data=batches(data.x_val, data.y_val, 128))
     return clock.points
 
 

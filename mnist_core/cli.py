@@ -209,7 +209,8 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--lr-schedule", choices=LR_SCHEDULES)
     train.add_argument("--optimizer", choices=OPTIMIZERS)
     train.add_argument("--dropout", type=float)
-    train.add_argument("--label-smoothing", type=float, help="share of each target spread over all classes (0-0.5)")
+    train.add_argument("--label-smoothing", type=float,
+                       help="share of each target spread over all classes (0-0.5)")
     train.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None)
     train.add_argument("--early-stopping-patience", type=int, help="epochs without improvement; turns early stopping on")
     train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)

@@ -32,7 +32,8 @@ def test_train_then_evaluate_then_list(store, tiny_npz):
     card = json.loads((store / "cli-run" / "card.json").read_text())
     assert card["command"] == (
         "python -m mnist_core train --preset quick --epochs 1 --batch-size 64 --lr 0.02 --lr-schedule one-cycle "
-        "--optimizer adam --label-smoothing 0.1 --dropout 0.0 --no-early-stopping --early-stopping-patience 3 --no-augment --seed 0 "
+        "--optimizer adam --label-smoothing 0.1 --dropout 0.0 --no-early-stopping --early-stopping-patience 3 "
+        "--no-augment --seed 0 "
         f"--validation-size 100 --train-size 0 --name cli-run --data {tiny_npz}")
     assert card["hyperparameters"]["batch_size"] == 64 and card["epochs_done"] == 1
     result = cli("evaluate", "--model", "cli-run", "--data", tiny_npz, "--json", check_code=0)
