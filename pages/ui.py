@@ -122,9 +122,10 @@ def model_card(card: dict) -> None:
     cols[0].metric("Test accuracy", f"{card.get('test_accuracy', 0):.2%}")
     cols[1].metric("Preset", card.get("preset", "?"))
     cols[2].metric("Parameters", f"{card.get('parameters', 0):,}")
-    cols[3].metric("Training time", f"{card.get('wall_time_seconds', 0) / 60:.1f} min",
+    seconds = card.get("wall_time_seconds", 0)
+    cols[3].metric("Training time", f"{seconds:.0f} s" if seconds < 60 else f"{seconds / 60:.1f} min",
                    help=f"{card.get('epochs_done', '?')} epochs, {card.get('ended', '?')}")
-    st.caption(f"{hp.get('epochs', '?')} epochs · batch {hp.get('batch_size', '?')} · "
+    st.caption(f"{hp.get('epochs', '?')} epoch{'' if hp.get('epochs') == 1 else 's'} · batch {hp.get('batch_size', '?')} · "
                f"{hp.get('optimizer', '?')} lr {hp.get('learning_rate', '?')} ({hp.get('lr_schedule', '?')}) · "
                f"dropout {hp.get('dropout', '?')} · augmentation {'on' if hp.get('augment') else 'off'}"
                + (f" · label smoothing {hp['label_smoothing']}" if hp.get("label_smoothing") else "")
