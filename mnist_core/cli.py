@@ -50,7 +50,7 @@ def config_args(config: TrainConfig) -> list[str]:
             "--label-smoothing", repr(c.label_smoothing),
             "--dropout", repr(c.dropout), "--early-stopping" if c.early_stopping else "--no-early-stopping",
             "--early-stopping-patience", str(c.patience), "--augment" if c.augment else "--no-augment",
-            "--seed", str(c.seed), "--validation-size", str(c.validation_size), "--train-size", str(c.train_size)]
+            "--seed", str(c.seed), "--style-images", str(c.style_images), "--validation-size", str(c.validation_size), "--train-size", str(c.train_size)]
 
 
 def train_args(config: TrainConfig, name: str, data: str | None) -> list[str]:
@@ -71,7 +71,7 @@ def config_from_args(args) -> TrainConfig:
                        optimizer=args.optimizer, dropout=args.dropout, early_stopping=args.early_stopping,
                        patience=args.early_stopping_patience, augment=args.augment, seed=args.seed,
                        lr_schedule=args.lr_schedule, label_smoothing=args.label_smoothing,
-                       validation_size=args.validation_size,
+                       validation_size=args.validation_size, style_images=args.style_images,
                        train_size=args.train_size)
 
 
@@ -217,6 +217,8 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int)
     train.add_argument("--validation-size", type=int)
     train.add_argument("--train-size", type=int, help="use only this many training images (0 = all)")
+    train.add_argument("--style-images", type=int,
+                       help="add this many synthesised digits in styles MNIST lacks (slashed 0, flagged 1, ...)")
     train.add_argument("--data", help="path to an mnist.npz (default: $MNIST_PATH, then download)")
     train.add_argument("--store", help="model store folder (default: $MNIST_STORE_DIR, then runs/)")
     train.add_argument("--threads", type=int, default=0, help="cap TensorFlow's CPU threads (0 = all cores)")

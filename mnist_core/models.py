@@ -1,4 +1,4 @@
-"""Keras networks built from a preset's plain data, plus the training-only augmentation.
+"""What wraps a preset's network for training: augmentation, input scaling, the optimizer.
 
 The inference network (28x28x1 floats in [0, 1] → 10 softmax probabilities) is what is saved
 and exported to ONNX. Scaling and augmentation layers wrap it only for training, so the
@@ -17,37 +17,8 @@ INPUT_SHAPE = (28, 28, 1)
 
 
 def build_model(config: TrainConfig) -> keras.Model:
-    """The inference network of `config.preset` with `config.dropout`."""
-    arch = PRESETS[config.preset].architecture
-    inputs = keras.Input(INPUT_SHAPE, name="image")
-    x = inputs
-    for filters in arch.conv_filters:
-        for _ in range(arch.convs_per_block):
-            x = _conv(x, arch, filters, arch.kernel_size, strides=1, padding=arch.padding)
-        if arch.downsample == "conv":
-            x = _conv(x, arch, filters, 5, strides=2, padding="same")
-        else:
-            x = layers.MaxPooling2D()(x)
-        if config.dropout:
-            x = layers.Dropout(config.dropout)(x)
-    x = layers.Flatten()(x)
-    if arch.dense_units:
-        x = layers.Dense(arch.dense_units, use_bias=not arch.batch_norm,
-                         activation=None if arch.batch_norm else "relu")(x)
-        if arch.batch_norm:
-            x = layers.ReLU()(layers.BatchNormalization(momentum=arch.bn_momentum)(x))
-        if config.dropout:
-            x = layers.Dropout(config.dropout)(x)
-    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
-    return keras.Model(inputs, outputs, name=config.preset)
-
-
-def _conv(x, arch, filters: int, kernel_size: int, strides: int, padding: str):
-    """Conv → (batch norm) → ReLU; the conv has no bias when batch norm follows it."""
-    x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=not arch.batch_norm)(x)
-    if arch.batch_norm:
-        x = layers.BatchNormalization(momentum=arch.bn_momentum)(x)
-    return layers.ReLU()(x)
+    """The inference network of `config.preset` with `config.dropout` (see config.PRESETS)."""
+    return PRESETS[config.preset].network(config.dropout)
 
 
 class RandomStrokeWidth(layers.Layer):

@@ -111,6 +111,11 @@ def train(config: TrainConfig, data: Mnist, on_progress: Callable[[Progress], No
     x_train, y_train = data.x_train, data.y_train
     if config.train_size:
         x_train, y_train = x_train[: config.train_size], y_train[: config.train_size]
+    if config.style_images:
+        from .styles import styled_examples
+
+        x_style, y_style = styled_examples(x_train, y_train, config.style_images, config.seed)
+        x_train, y_train = np.concatenate([x_train, x_style]), np.concatenate([y_train, y_style])
     steps = math.ceil(len(x_train) / config.batch_size)
 
     model = build_model(config)

@@ -55,6 +55,8 @@ def test_best_halves_with_strided_convs_and_drops_the_border():
     (dict(seed=-1), "seed must be between 0 and"),
     (dict(augment="yes"), "augment must be on or off"),
     (dict(train_size=100, batch_size=200), r"batch size \(200\) is larger than the training images \(100\)"),
+    (dict(style_images=-1), "style images must be between 0 and 30000, got -1"),
+    (dict(style_images=50_000), "style images must be between 0 and 30000"),
     (dict(colour="red"), "unknown hyperparameter"),
 ])
 def test_nonsense_is_refused(overrides, message):
@@ -67,7 +69,8 @@ def test_unknown_preset():
         make_config("huge")
 
 
-@pytest.mark.parametrize("name", ["../evil", "/etc/passwd", "a/b", "nul\x00byte", "x" * 500, "", ".hidden", "a b"])
+@pytest.mark.parametrize("name", ["../evil", "/etc/passwd", "a/b", "nul\x00byte", "x" * 500, "", ".hidden", "a b",
+                                  "default\n", "run\nname", "ok\r"])
 def test_bad_names(name):
     with pytest.raises(ConfigError):
         validate_name(name)
