@@ -7,10 +7,10 @@ default model never trained on; the rendering is what a canvas does to them.
 """
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 from skimage.morphology import skeletonize
 
-CANVAS = 280
+from mnist_core.strokes import CANVAS, as_canvas_image, draw_strokes, ellipse
 
 
 def _strokes(digit: np.ndarray) -> np.ndarray:
@@ -31,35 +31,23 @@ def render(digit: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, dic
     span = scaled.max(axis=0)
     offset = [rng.uniform(margin, max(margin, CANVAS - margin - span[i])) for i in (0, 1)]
     scaled += offset
-    ink = Image.new("L", (CANVAS, CANVAS), 0)
-    draw = ImageDraw.Draw(ink)
-    r = pen / 2
-    for y, x in scaled:
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
-    ink = np.asarray(ink)
+    ink = draw_strokes([[(x, y)] for y, x in scaled], pen)
     style = rng.choice(["white-on-black", "black-on-white", "transparent"])
-    if style == "white-on-black":
-        image = ink
-    elif style == "black-on-white":
-        image = 255 - ink
-    else:
-        image = np.zeros((CANVAS, CANVAS, 4), np.uint8)
-        image[..., 3] = ink
+    image = as_canvas_image(ink, str(style))
     return image, dict(style=str(style), pen=round(float(pen), 1), height=round(float(target)))
-
-
-def _ellipse(cx, cy, rx, ry, n=24):
-    return [(cx + rx * np.sin(t), cy - ry * np.cos(t)) for t in np.linspace(0, 2 * np.pi, n)]
 
 
 # Styles people draw that MNIST scans rarely show, as strokes in a unit box (x right, y down).
 STYLES = {
-    "0 with a slash": (0, [_ellipse(0.5, 0.5, 0.3, 0.45), [(0.75, 0.1), (0.25, 0.9)]]),
+    "0 with a slash": (0, [ellipse(0.5, 0.5, 0.3, 0.45), [(0.75, 0.1), (0.25, 0.9)]]),
+    "0 with a long slash": (0, [ellipse(0.5, 0.5, 0.25, 0.4), [(0.85, -0.1), (0.15, 1.1)]]),
     "1 with flag and base": (1, [[(0.3, 0.25), (0.5, 0.03), (0.5, 0.97)], [(0.28, 0.97), (0.72, 0.97)]]),
+    "1 with a long flag": (1, [[(0.15, 0.35), (0.55, 0.03), (0.55, 0.97)]]),
     "7 with a crossbar": (7, [[(0.15, 0.05), (0.85, 0.05), (0.4, 0.97)], [(0.35, 0.52), (0.75, 0.52)]]),
     "open 4": (4, [[(0.2, 0.03), (0.15, 0.6), (0.85, 0.6)], [(0.65, 0.2), (0.65, 0.97)]]),
+    "4 in two strokes apart": (4, [[(0.35, 0.03), (0.05, 0.6), (0.6, 0.6)], [(0.8, 0.1), (0.78, 0.97)]]),
     "closed 4": (4, [[(0.65, 0.03), (0.1, 0.65), (0.9, 0.65)], [(0.65, 0.03), (0.65, 0.97)]]),
-    "9 with a straight stem": (9, [_ellipse(0.5, 0.28, 0.3, 0.25), [(0.8, 0.28), (0.8, 0.97)]]),
+    "9 with a straight stem": (9, [ellipse(0.5, 0.28, 0.3, 0.25), [(0.8, 0.28), (0.8, 0.97)]]),
 }
 
 
@@ -72,17 +60,14 @@ def styled_digit(style: str, rng: np.random.Generator) -> np.ndarray:
     pen = rng.uniform(max(8, height / 18), min(28, height / 6))
     x0 = rng.uniform(pen + width / 2, CANVAS - pen - width / 2)
     y0 = rng.uniform(pen + height / 2, CANVAS - pen - height / 2)
-    image = Image.new("L", (CANVAS, CANVAS), 0)
-    draw = ImageDraw.Draw(image)
+    placed = []
     for stroke in strokes:
         points = []
         for x, y in stroke:
             x, y = (x - 0.5) * width - slant * (y - 0.5) * height, (y - 0.5) * height
             points.append((x0 + x * np.cos(angle) - y * np.sin(angle), y0 + x * np.sin(angle) + y * np.cos(angle)))
-        draw.line(points, fill=255, width=round(pen), joint="curve")
-        for x, y in (points[0], points[-1]):
-            draw.ellipse((x - pen / 2, y - pen / 2, x + pen / 2, y + pen / 2), fill=255)
-    return np.asarray(image)
+        placed.append(points)
+    return draw_strokes(placed, pen)
 
 
 def canvas_digits(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0):

@@ -28,6 +28,12 @@ def draw_strokes(strokes: list[Stroke], pen: float, size: int = CANVAS) -> np.nd
     return np.asarray(image)
 
 
+def ellipse(cx: float, cy: float, rx: float, ry: float, start: float = 0.0, n: int = 24) -> Stroke:
+    """An oval drawn as one stroke, from the angle `start` (0 = top, clockwise) all the way round."""
+    t = np.linspace(start, start + 2 * np.pi, n)
+    return list(zip(cx + rx * np.sin(t), cy - ry * np.cos(t)))
+
+
 def place(strokes: list[Stroke], height: float, centre: tuple[float, float], y_up: bool = False) -> list[Stroke]:
     """Strokes in any coordinates scaled so their longer side is `height` px, aspect kept, centred at
     `centre`; `y_up` flips coordinates whose y axis points up (pen tablets)."""

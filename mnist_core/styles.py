@@ -14,7 +14,7 @@ from PIL import Image
 from scipy import ndimage
 
 from .preprocess import to_model_input
-from .strokes import draw_strokes
+from .strokes import draw_strokes, ellipse
 
 SCALE = 10  # MNIST's 28 px drawn on a 280 px canvas
 STYLES = {"slashed 0": (0, 0.35), "1 with flag": (1, 0.2), "7 with crossbar": (7, 0.12),
@@ -77,11 +77,6 @@ def cross_seven(mask: np.ndarray, rng: np.random.Generator) -> list:
 ADDED_STROKE = {0: slash_zero, 1: flag_one, 7: cross_seven}
 
 
-def _ellipse(cx, cy, rx, ry, start=0.0, n=20):
-    t = np.linspace(start, start + 2 * np.pi, n)
-    return list(zip(cx + rx * np.sin(t), cy - ry * np.cos(t)))
-
-
 def four_template(rng: np.random.Generator) -> list:
     """A four in two strokes: an open top (like a 'ч') or a slanted arm, and a stem that may not
     touch the bar's end. Unit box, x right, y down."""
@@ -99,7 +94,7 @@ def four_template(rng: np.random.Generator) -> list:
 def nine_template(rng: np.random.Generator) -> list:
     """A loop and a straight stem down from its right side."""
     ry = rng.uniform(0.18, 0.28)
-    loop = _ellipse(0.5, ry, rng.uniform(0.25, 0.4), ry, start=rng.uniform(0, 1.5))
+    loop = ellipse(0.5, ry, rng.uniform(0.25, 0.4), ry, start=rng.uniform(0, 1.5), n=20)
     x = 0.5 + rng.uniform(0.2, 0.4)
     return [loop + [(x, ry)], [(x, ry * rng.uniform(0.6, 1.4)), (x + rng.normal(0, 0.08), 1.0)]]
 
