@@ -194,6 +194,7 @@ def download_mnist() -> Path:
                                f"Set KERAS_HOME to a writable folder. {OFFLINE_HINT}") from exc
         try:
             with os.fdopen(fd, "wb") as out:
+                os.fchmod(out.fileno(), 0o644)  # mkstemp's 0600 would hide it from Keras run by others
                 got = _fetch(url, out)
                 out.flush()
                 os.fsync(out.fileno())

@@ -98,6 +98,7 @@ def write_gallery(gallery: Gallery, folder) -> Path:
     fd, temporary = tempfile.mkstemp(dir=folder, prefix=".gallery-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), 0o644)  # like any other file of the run, not mkstemp's 0600
             np.savez_compressed(out, **{k: getattr(gallery, k) for k in KEYS})
             out.flush()
             os.fsync(out.fileno())

@@ -30,6 +30,7 @@ def main() -> int:
     fd, temporary = tempfile.mkstemp(dir=args.out.parent, prefix=".sample-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), 0o644)
             np.savez_compressed(out, images=x_test[indices], labels=y_test[indices],
                                 indices=indices.astype(np.int32))
         os.replace(temporary, args.out)

@@ -89,7 +89,7 @@ def test_download_lands_in_keras_home_and_loads(origin, tmp_path):
     assert np.array_equal(arrays["x_test"], tiny_arrays()["x_test"])
     assert np.array_equal(arrays["y_train"], tiny_arrays()["y_train"])
     cached = tmp_path / "keras" / "datasets" / "mnist.npz"
-    assert cached.read_bytes() == origin.body
+    assert cached.read_bytes() == origin.body and cached.stat().st_mode & 0o777 == 0o644
     assert cache_folder_files(tmp_path) == ["mnist.npz"] and origin.requests == 1
 
 

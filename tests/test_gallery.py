@@ -68,6 +68,7 @@ def test_write_and_read_back(tmp_path):
     gallery = build_gallery(x_test, y_test, probabilities)
     path = write_gallery(gallery, tmp_path)
     assert path == tmp_path / GALLERY_FILE and [p.name for p in tmp_path.iterdir()] == [GALLERY_FILE]
+    assert path.stat().st_mode & 0o777 == 0o644
     back = read_gallery(tmp_path)
     for key in ("labels", "probabilities", "indices", "images"):
         assert np.array_equal(getattr(back, key), getattr(gallery, key))
