@@ -61,7 +61,7 @@ def training_model(model: keras.Model, config: TrainConfig) -> keras.Model:
     """`model` behind what only training needs; the weights are shared.
 
     It takes uint8 images and scales them to [0, 1] itself, so the training data stays uint8 in
-    memory (a quarter of float32: about 250 MB less for MNIST, counting Keras' own copy), then
+    memory (a quarter of float32, in our copy and in Keras' own), then
     applies the augmentation when asked for.
     """
     extra = augmentation(config.seed) if config.augment else []

@@ -1,8 +1,8 @@
-"""Serving predictions with ONNX Runtime: no TensorFlow import, ~0.1 ms per drawing.
+"""Serving predictions with ONNX Runtime, so the server never imports TensorFlow.
 
-TensorFlow alone takes 600-700 MB of memory, more than a small Streamlit Cloud instance can
-spare beside the app; the ONNX export of each saved network answers the same (to 1e-5) for a
-fraction of the memory and time.
+TensorFlow alone needs more memory than a small Streamlit Cloud instance can spare beside the
+app, and a Keras call costs far more than the network's arithmetic; the ONNX export of each
+saved network answers the same (to 1e-5) for a fraction of both (figures: bench/README.md).
 """
 
 from dataclasses import dataclass
