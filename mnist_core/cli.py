@@ -3,21 +3,21 @@
 import argparse
 import json
 import os
-import shlex
 import signal
 import sys
 import threading
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
+from . import protocol
 from .config import OPTIMIZERS, LR_SCHEDULES, PRESETS, ConfigError, TrainConfig, make_config
 from .data import DatasetError, load_mnist, load_test_set
-from .evaluate import confusion_sentences, evaluate
+from .evaluate import confusion_sentences, evaluate_probabilities, model_probabilities
 from .predict import load_classifier
 from .preprocess import DrawingError, read_image
-from .store import StoreError, check_new_name, list_runs, save_run
+from .store import StoreError, check_new_name, list_runs, remove_stale_temporaries, save_run, store_dir
+from .train import BATCH, STOPPED
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -28,12 +28,12 @@ def _bar(fraction: float, width: int = 24) -> str:
 
 
 def _print_progress(progress) -> None:
-    logs = progress.logs
-    if progress.kind == "batch":
-        if progress.batch % max(1, progress.batches // 50) and progress.batch != progress.batches:
+    logs, batches = progress.logs, progress.batches_per_epoch
+    if progress.kind == BATCH:
+        if progress.batch % max(1, batches // 50) and progress.batch != batches:
             return
-        sys.stderr.write(f"\repoch {progress.epoch}/{progress.epochs} [{_bar(progress.batch / progress.batches)}] "
-                         f"{progress.batch}/{progress.batches} loss {logs.get('loss', 0):.4f} "
+        sys.stderr.write(f"\repoch {progress.epoch}/{progress.epochs} [{_bar(progress.batch / batches)}] "
+                         f"{progress.batch}/{batches} loss {logs.get('loss', 0):.4f} "
                          f"acc {logs.get('accuracy', 0):.4f}")
     else:
         sys.stderr.write(f"\repoch {progress.epoch}/{progress.epochs} [{_bar(1)}] {progress.elapsed:6.1f}s "
@@ -42,31 +42,8 @@ def _print_progress(progress) -> None:
     sys.stderr.flush()
 
 
-def config_args(config: TrainConfig) -> list[str]:
-    """The `train` flags that reproduce `config` exactly; the app starts its trainings with them."""
-    c = config
-    return ["--preset", c.preset, "--epochs", str(c.epochs), "--batch-size", str(c.batch_size),
-            "--lr", repr(c.learning_rate), "--lr-schedule", c.lr_schedule, "--optimizer", c.optimizer,
-            "--label-smoothing", repr(c.label_smoothing),
-            "--dropout", repr(c.dropout), "--early-stopping" if c.early_stopping else "--no-early-stopping",
-            "--early-stopping-patience", str(c.patience), "--augment" if c.augment else "--no-augment",
-            "--seed", str(c.seed), "--validation-size", str(c.validation_size), "--train-size", str(c.train_size)]
-
-
-def train_args(config: TrainConfig, name: str, data: str | None) -> list[str]:
-    """`train` with what decides the run: its name, data and every hyperparameter."""
-    return ["train", *config_args(config), "--name", name, *(["--data", str(data)] if data else [])]
-
-
-def reproduce_command(config: TrainConfig, name: str, data: str | None) -> str:
-    """The command a card records: every hyperparameter spelt out, and none of the flags that
-    only say where and how a run ran (store folder, threads, priority, progress format), so it
-    reproduces the run on any machine and shows no server paths."""
-    return shlex.join(["python", "-m", "mnist_core", *train_args(config, name, data)])
-
-
 def config_from_args(args) -> TrainConfig:
-    """The config the `train` flags ask for (the inverse of `config_args`), validated."""
+    """The config the `train` flags ask for (the inverse of protocol.config_args), validated."""
     return make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                        optimizer=args.optimizer, dropout=args.dropout, early_stopping=args.early_stopping,
                        patience=args.early_stopping_patience, augment=args.augment, seed=args.seed,
@@ -75,10 +52,10 @@ def config_from_args(args) -> TrainConfig:
                        train_size=args.train_size)
 
 
-def _emit(message: dict) -> bool:
-    """Print one JSON line for the app; False (and no more output) once the app is gone."""
+def _emit(message: protocol.Message) -> bool:
+    """Print one protocol line for the app; False (and no more output) once the app is gone."""
     try:
-        print(json.dumps(message), flush=True)
+        print(protocol.encode(message), flush=True)
         return True
     except OSError:  # stdout closed under us: keep going (the run must still be saved), silently
         sys.stdout = open(os.devnull, "w")
@@ -86,19 +63,14 @@ def _emit(message: dict) -> bool:
 
 
 def _json_progress(stop: threading.Event):
-    """Progress as one JSON object per line on stdout, for the app that started this process.
-
-    A 'stop' line on stdin, or its end (the app is gone), stops the run after this batch; it is
-    then saved as stopped, so a server that dies leaves no training running on without it.
-    """
+    """Progress as protocol lines on stdout, for the app that started this process; a stop line
+    on stdin, or its end, sets `stop` (the run then stops after this batch and is saved)."""
     def watch_stdin():
-        for line in sys.stdin:
-            if line.strip() == "stop":
-                break
+        protocol.wait_for_stop(sys.stdin)
         stop.set()
 
     def report(progress) -> None:
-        if not _emit(asdict(progress)):
+        if not _emit(progress):
             stop.set()
 
     threading.Thread(target=watch_stdin, name="stop-on-stdin", daemon=True).start()
@@ -108,9 +80,10 @@ def _json_progress(stop: threading.Event):
 def cmd_train(args) -> int:
     from .train import limit_threads, train
 
-    store = Path(args.store) if args.store else None
+    store = Path(args.store) if args.store else store_dir()
     check_new_name(args.name, store)
     config = config_from_args(args)
+    remove_stale_temporaries(store)
     if args.nice and hasattr(os, "nice"):
         os.nice(args.nice)
     if args.threads:
@@ -119,18 +92,20 @@ def cmd_train(args) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C stops after this batch and saves
     json_mode = args.progress == "json"
-    run = train(config, data, on_progress=_json_progress(stop) if json_mode else _print_progress, stop=stop)
+    result = train(config, data, on_progress=_json_progress(stop) if json_mode else _print_progress, stop=stop)
     if json_mode:
-        _emit(dict(kind="saving", ended=run.ended))
-    elif run.ended == "stopped":
+        _emit(protocol.Saving(result.ended))
+    elif result.ended == STOPPED:
         sys.stderr.write("\nstopped: saving the partial run\n")
-    saved = save_run(run, args.name, data.x_test, data.y_test, command=reproduce_command(config, args.name, args.data),
-                     store=store)
+    probabilities = model_probabilities(result.model, data.x_test)
+    accuracy = evaluate_probabilities(data.y_test, probabilities).accuracy
+    saved = save_run(result, args.name, probabilities, accuracy,
+                     command=protocol.reproduce_command(config, args.name, args.data), store=store)
     if json_mode:
-        _emit(dict(kind="saved", name=saved.name, test_accuracy=saved.card["test_accuracy"]))
+        _emit(protocol.Saved(saved.name, accuracy))
     else:
-        print(f"saved {saved.name} to {saved.path}: test accuracy {saved.card['test_accuracy']:.4%}, "
-              f"{run.epochs_done} epochs in {run.wall_time:.1f}s ({run.ended})")
+        print(f"saved {saved.name} to {saved.path}: test accuracy {accuracy:.4%}, "
+              f"{result.epochs_done} epochs in {result.wall_time:.1f}s ({result.ended})")
     return 0
 
 
@@ -139,7 +114,7 @@ def cmd_evaluate(args) -> int:
     classifier = load_classifier(args.model)
     probabilities = np.concatenate([classifier.probabilities(x_test[i:i + 1000] / 255.0)
                                     for i in range(0, len(x_test), 1000)])
-    result = evaluate(y_test, probabilities)
+    result = evaluate_probabilities(y_test, probabilities)
     if args.json:
         print(json.dumps(dict(model=classifier.name, **result.to_dict())))
         return 0
@@ -212,7 +187,8 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--label-smoothing", type=float,
                        help="share of each target spread over all classes (0-0.5)")
     train.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None)
-    train.add_argument("--early-stopping-patience", type=int, help="epochs without improvement; turns early stopping on")
+    train.add_argument("--early-stopping-patience", type=int,
+                       help="epochs without improvement; turns early stopping on")
     train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
     train.add_argument("--seed", type=int)
     train.add_argument("--validation-size", type=int)

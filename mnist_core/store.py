@@ -109,9 +109,11 @@ def find_run(name: str | None = None, store: Path | None = None) -> StoredRun:
 
 
 def check_new_name(name: str, store: Path | None = None) -> str:
-    """Refuse a bad or taken name before training, not after an hour of it."""
+    """Refuse a bad or taken name (ConfigError, as for any bad input) before training, not after it."""
     validate_name(name)
-    if (BUNDLED_DIR / name).exists() or ((store or store_dir()) / name).exists():
+    store = store or store_dir()
+    bundled = (BUNDLED_DIR / name).exists() and store.resolve() != BUNDLED_DIR.resolve()
+    if bundled or (store / name).exists():
         raise ConfigError(f"a model called {name!r} already exists; choose another name")
     return name
 
@@ -130,13 +132,13 @@ def thin(rows: list, keep: int = 1000) -> list:
     return rows[::step] + ([rows[-1]] if rows and (len(rows) - 1) % step else [])
 
 
-def make_card(run, name: str, test_accuracy: float, command: str | None) -> dict:
+def make_card(result, name: str, test_accuracy: float, command: str | None) -> dict:
     """Everything about a run worth keeping except the weights."""
     return dict(
-        name=name, preset=run.config.preset, hyperparameters=run.config.to_dict(),
-        test_accuracy=test_accuracy, ended=run.ended, epochs_done=run.epochs_done,
-        wall_time_seconds=round(run.wall_time, 2), parameters=int(run.model.count_params()),
-        history=run.history, batch_history=thin(run.batch_history),
+        name=name, preset=result.config.preset, hyperparameters=result.config.to_dict(),
+        test_accuracy=test_accuracy, ended=result.ended, epochs_done=result.epochs_done,
+        wall_time_seconds=round(result.wall_time, 2), parameters=int(result.model.count_params()),
+        history=result.history, batch_history=thin(result.batch_history),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         command=command, versions=_versions(),
     )
@@ -148,33 +150,26 @@ def _fsync_tree(folder: Path) -> None:
             os.fsync(handle.fileno())
 
 
-def save_run(run, name: str, x_test: np.ndarray, y_test: np.ndarray, command: str | None = None,
+def save_run(result, name: str, test_probabilities: np.ndarray, test_accuracy: float, command: str | None = None,
              store: Path | None = None) -> StoredRun:
-    """Evaluate `run` on the test set and save it atomically as `name`; never overwrites."""
-    validate_name(name)
+    """Save a TrainingResult and its test figures atomically as `name`; never overwrites."""
     store = store or store_dir()
-    if (BUNDLED_DIR / name).exists() and store.resolve() != BUNDLED_DIR.resolve():
-        raise StoreError(f"{name!r} is the name of a bundled model; choose another name")
-    if (store / name).exists():
-        raise StoreError(f"a model called {name!r} already exists; choose another name")
-    from .train import as_model_input
-
-    probabilities = run.model.predict(as_model_input(x_test), batch_size=1000, verbose=0).astype(np.float32)
-    accuracy = float((probabilities.argmax(axis=1) == y_test).mean())
-    card = make_card(run, name, accuracy, command)
+    check_new_name(name, store)
+    if test_probabilities.ndim != 2 or test_probabilities.shape[1] != 10:
+        raise StoreError(f"test probabilities have shape {test_probabilities.shape}, expected (N, 10)")
+    card = make_card(result, name, test_accuracy, command)
     try:
         store.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(store)
         temp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=store))
         temp.chmod(0o755)
     except OSError as exc:
         raise StoreError(f"cannot write to the model store {store}: {exc.strerror or exc}") from exc
     try:
-        run.model.save(temp / MODEL_FILE)
+        result.model.save(temp / MODEL_FILE)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tf2onnx's FutureWarnings about NumPy aliases
-            run.model.export(str(temp / ONNX_FILE), format="onnx", verbose=False)
-        np.save(temp / PROBS_FILE, probabilities)
+            result.model.export(str(temp / ONNX_FILE), format="onnx", verbose=False)
+        np.save(temp / PROBS_FILE, test_probabilities.astype(np.float32))
         (temp / CARD_FILE).write_text(json.dumps(card, indent=1), encoding="utf-8")
         _fsync_tree(temp)
         os.rename(temp, store / name)
@@ -197,7 +192,8 @@ def delete_run(name: str, store: Path | None = None) -> None:
 
 
 def remove_stale_temporaries(store: Path | None = None) -> list[Path]:
-    """Delete leftovers of crashed saves (hidden folders older than an hour)."""
+    """Delete leftovers of crashed saves and deletes (hidden folders older than an hour); the
+    hour spares a save or delete still in progress in another process."""
     store = store or store_dir()
     removed = []
     if store.is_dir():

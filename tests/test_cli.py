@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -26,9 +27,13 @@ def test_help(command):
 
 
 def test_train_then_evaluate_then_list(store, tiny_npz):
+    crashed = store / ".tmp-crashed-save"  # left by a save killed an hour ago: train sweeps it
+    crashed.mkdir(parents=True)
+    os.utime(crashed, (time.time() - 3601, time.time() - 3601))
     result = cli("train", "--preset", "quick", "--epochs", "1", "--batch-size", "64", "--validation-size", "100",
                  "--name", "cli-run", "--data", tiny_npz, check_code=0)
     assert "saved cli-run" in result.stdout and "epoch 1/1" in result.stderr
+    assert sorted(os.listdir(store)) == ["cli-run"]
     card = json.loads((store / "cli-run" / "card.json").read_text())
     assert card["command"] == (
         "python -m mnist_core train --preset quick --epochs 1 --batch-size 64 --lr 0.02 --lr-schedule one-cycle "

@@ -48,5 +48,5 @@ def test_two_sessions_pressing_start_get_one_training(store, tiny_npz, monkeypat
     assert any("'first-press') is already running" in w for w in warnings), warnings
     job.request_stop()
     job.thread.join(120)
-    assert job.state == jobs.DONE and not job.thread.is_alive()
+    assert job.status == jobs.SAVED and not job.thread.is_alive()
     assert sorted(r.name for r in list_runs() if not r.bundled) == ["first-press"]
