@@ -16,8 +16,9 @@ from .data import DatasetError, load_mnist, load_test_set
 from .evaluate import confusion_sentences, evaluate_probabilities, model_probabilities
 from .predict import load_classifier
 from .preprocess import DrawingError, read_image
-from .store import StoreError, check_new_name, list_runs, remove_stale_temporaries, save_run, store_dir
-from .train import BATCH, STOPPED
+from .store import (StoreError, abandoned_checkpoints, check_new_name, claim_checkpoint, keep_unsaved, list_runs,
+                    remove_stale_temporaries, save_run, store_dir)
+from .train import BATCH, STOPPED, read_checkpoint
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -74,33 +75,82 @@ def _json_progress(stop: threading.Event):
             stop.set()
 
     threading.Thread(target=watch_stdin, name="stop-on-stdin", daemon=True).start()
-    return report
+    return protocol.throttled(report)
+
+
+def _save(result, name: str, x_test: np.ndarray, y_test: np.ndarray, command: str | None, store: Path):
+    """Evaluate a TrainingResult on the test set, then save it with those figures."""
+    probabilities = model_probabilities(result.model, x_test)
+    accuracy = evaluate_probabilities(y_test, probabilities).accuracy
+    return save_run(result, name, probabilities, accuracy, command=command, store=store), accuracy
+
+
+def recover_abandoned(store: Path) -> None:
+    """Save the checkpoint of each training whose process is gone as a stopped run. One that
+    cannot be saved is kept as an `.unsaved-NAME-*` folder instead, so it is tried only once."""
+    for checkpoint in abandoned_checkpoints(store):
+        try:
+            if (found := read_checkpoint(checkpoint.path)) is not None:
+                result, recorded = found
+                x_test, y_test = load_test_set(recorded["data"])
+                _save(result, checkpoint.name, x_test, y_test, recorded["command"], store)
+                sys.stderr.write(f"saved the interrupted training {checkpoint.name!r} as a stopped run "
+                                 f"({result.epochs_done} epochs)\n")
+            checkpoint.remove()
+        except Exception as exc:  # a bad checkpoint must not stop the training being started
+            message = str(exc)
+            if getattr(exc, "kept", None):
+                checkpoint.remove()  # the failed save kept the network and its message says where
+            else:
+                checkpoint.lock.close()
+                kept = keep_unsaved(checkpoint.path, checkpoint.name)
+                message += f"; it is kept in the model store as {(kept or checkpoint.path).name}"
+            sys.stderr.write(f"warning: could not save the interrupted training {checkpoint.name!r}: {message}\n")
 
 
 def cmd_train(args) -> int:
-    from .train import limit_threads, train
+    from .train import checkpoint_epochs, limit_threads, train, write_checkpoint
 
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a container stopping: stop after this batch, save
+        signal.signal(signum, lambda *_: stop.set())
     store = Path(args.store) if args.store else store_dir()
     check_new_name(args.name, store)
     config = config_from_args(args)
-    remove_stale_temporaries(store)
     if args.nice and hasattr(os, "nice"):
         os.nice(args.nice)
     if args.threads:
         limit_threads(args.threads)
-    data = load_mnist(args.data, validation_size=config.validation_size, seed=config.seed)
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C stops after this batch and saves
+    remove_stale_temporaries(store)
+    recover_abandoned(store)
+    checkpoint = claim_checkpoint(args.name, store)
+    command = protocol.reproduce_command(config, args.name, args.data)
+    recorded = dict(command=command, data=str(Path(args.data).resolve()) if args.data else None)
     json_mode = args.progress == "json"
-    result = train(config, data, on_progress=_json_progress(stop) if json_mode else _print_progress, stop=stop)
-    if json_mode:
-        _emit(protocol.Saving(result.ended))
-    elif result.ended == STOPPED:
-        sys.stderr.write("\nstopped: saving the partial run\n")
-    probabilities = model_probabilities(result.model, data.x_test)
-    accuracy = evaluate_probabilities(data.y_test, probabilities).accuracy
-    saved = save_run(result, args.name, probabilities, accuracy,
-                     command=protocol.reproduce_command(config, args.name, args.data), store=store)
+
+    def keep_epoch(so_far) -> None:
+        try:
+            write_checkpoint(checkpoint.path, so_far, **recorded)
+        except Exception as exc:  # a full disk must not end the training; its last save may still succeed
+            sys.stderr.write(f"\nwarning: epoch {so_far.epochs_done} could not be checkpointed: {exc}\n")
+
+    try:
+        data = load_mnist(args.data, validation_size=config.validation_size, seed=config.seed)
+        result = train(config, data, on_progress=_json_progress(stop) if json_mode else _print_progress, stop=stop,
+                       checkpoint=keep_epoch)
+        if json_mode:
+            _emit(protocol.Saving(result.ended))
+        elif result.ended == STOPPED:
+            sys.stderr.write("\nstopped: saving the partial run\n")
+        saved, accuracy = _save(result, args.name, data.x_test, data.y_test, command, store)
+    except BaseException as exc:
+        if getattr(exc, "kept", None) or not (epochs := checkpoint_epochs(checkpoint.path)):
+            checkpoint.remove()
+        else:  # this process's end releases the checkpoint for the next training's start
+            sys.stderr.write(f"\nnote: the next training to start saves this one's last whole epoch ({epochs}) "
+                             "as a stopped run\n")
+        raise
+    checkpoint.remove()
     if json_mode:
         _emit(protocol.Saved(saved.name, accuracy))
     else:

@@ -2,19 +2,23 @@
 
 The app (jobs.py) starts `python -m mnist_core train ... --progress json`, its flags built by
 `train_args`. The training (cli.py) writes one JSON object per line on stdout: a Progress after
-batches and epochs, then `Saving` once training has ended, then `Saved` once the run is in the
-store. A `stop` line on its stdin, or the end of its stdin, stops it after the current batch
-(why the end counts as a stop: see jobs.py). Both sides use only this module's definitions.
+batches (at most ten a second) and after every epoch, then `Saving` once training has ended,
+then `Saved` once the run is in the store. A `stop` line on its stdin, or the end of its stdin,
+stops it after the current batch (why the end counts as a stop: see jobs.py). Both sides use
+only this module's definitions.
 """
 
 import json
+import math
 import shlex
+import time
 from dataclasses import asdict, dataclass
 
 from .config import TrainConfig
 from .train import BATCH, EPOCH, Progress
 
 STOP = "stop"
+BATCH_MESSAGE_INTERVAL = 0.1  # seconds: a live chart needs no more, and each message costs both sides
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,22 @@ def decode(line: str) -> Message | None:
         return MESSAGE_TYPES[fields["kind"]](**fields)
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def throttled(send, interval: float = BATCH_MESSAGE_INTERVAL, clock=time.monotonic):
+    """`send` for every epoch's Progress, but for a batch's only once `interval` has passed since
+    the last message, so a fast training sends at most a few messages a second."""
+    last = -math.inf
+
+    def send_progress(progress: Progress) -> None:
+        nonlocal last
+        now = clock()
+        if progress.kind == BATCH and now - last < interval:
+            return
+        last = now
+        send(progress)
+
+    return send_progress
 
 
 def send_stop(stream) -> None:

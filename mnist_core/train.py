@@ -1,14 +1,18 @@
 """The training engine: one function from a config and data to a TrainingResult.
 
 It reports progress through a plain callback, per batch and per epoch, so a page can draw live
-curves, and it honours a stop signal within one batch, keeping the partial model and history.
-It runs in any thread: nothing here touches a UI.
+curves; it hands the result so far to a checkpoint callback after every whole epoch, so a killed
+process loses at most one epoch; and it honours a stop signal within one batch, keeping the
+partial model and history. It runs in any thread: nothing here touches a UI.
 """
 
+import json
 import math
+import os
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -47,6 +51,26 @@ class Progress:
         return self.elapsed * (1 - self.fraction) / self.fraction if self.fraction else math.nan
 
 
+class ThinnedList(list):
+    """A list for per-batch curves that stays under `limit` items however long a run is.
+
+    It keeps every `stride`-th item appended; when it would pass `limit`, it drops every other
+    item it holds and doubles the stride, so the points stay evenly spaced over the whole run.
+    """
+
+    def __init__(self, limit: int = 1000):
+        super().__init__()
+        self.limit, self.stride, self.offered = limit - limit % 2, 1, 0  # an even limit keeps the spacing even
+
+    def append(self, item) -> None:
+        if self.offered % self.stride == 0:
+            super().append(item)
+            if len(self) > self.limit:
+                del self[1::2]
+                self.stride *= 2
+        self.offered += 1
+
+
 @dataclass
 class TrainingResult:
     """What training produced, not yet saved. `history` holds whole epochs; `batch_history` batches."""
@@ -54,13 +78,53 @@ class TrainingResult:
     model: object  # the Keras inference network
     config: TrainConfig
     history: dict = field(default_factory=lambda: {k: [] for k in ("loss", "accuracy", "val_loss", "val_accuracy")})
-    batch_history: list = field(default_factory=list)  # dicts: epoch, batch, loss, accuracy
+    batch_history: list = field(default_factory=ThinnedList)  # dicts: epoch, batch, loss, accuracy
     wall_time: float = 0.0
     ended: str = FINISHED
 
     @property
     def epochs_done(self) -> int:
         return len(self.history["loss"])
+
+
+def write_checkpoint(folder: Path, result: TrainingResult, **recorded) -> None:
+    """Keep `result` so far in `folder`, with `recorded` (JSON values); a process killed at any
+    moment leaves the previous checkpoint or this one, whole: the network goes to a new file, and
+    one atomic rename of the state that names it switches to it."""
+    model_file = f"epoch-{result.epochs_done}.keras"
+    result.model.save(folder / model_file)
+    state = dict(recorded, config=result.config.to_dict(), history=result.history, wall_time=result.wall_time,
+                 batch_history=list(result.batch_history), model=model_file)
+    (folder / "state.json.tmp").write_text(json.dumps(state), encoding="utf-8")
+    for path in (folder / model_file, folder / "state.json.tmp"):
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+    os.replace(folder / "state.json.tmp", folder / "state.json")
+    for old in folder.glob("epoch-*.keras"):
+        if old.name != model_file:
+            old.unlink()
+
+
+def checkpoint_epochs(folder: Path) -> int:
+    """How many whole epochs the checkpoint in `folder` holds (0 when none, or no checkpoint)."""
+    try:
+        return len(json.loads((folder / "state.json").read_text(encoding="utf-8"))["history"]["loss"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def read_checkpoint(folder: Path) -> tuple[TrainingResult, dict] | None:
+    """The checkpoint in `folder` as a stopped TrainingResult, and what was recorded with it; None
+    when it holds no whole epoch yet."""
+    if not (folder / "state.json").is_file():
+        return None
+    import keras
+
+    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    model = keras.saving.load_model(folder / state.pop("model"), compile=False, safe_mode=True)
+    result = TrainingResult(model, TrainConfig(**state.pop("config")), state.pop("history"), state.pop("batch_history"),
+                            state.pop("wall_time"), STOPPED)
+    return result, state
 
 
 def limit_threads(threads: int) -> None:
@@ -102,7 +166,8 @@ def batch_pipeline(images: np.ndarray, labels: np.ndarray, batch_size: int, seed
 
 
 def train(config: TrainConfig, data: Mnist, on_progress: Callable[[Progress], None] | None = None,
-          stop: threading.Event | None = None) -> TrainingResult:
+          stop: threading.Event | None = None,
+          checkpoint: Callable[[TrainingResult], None] | None = None) -> TrainingResult:
     """Train `config` on `data` (its train and validation splits; never the test split)."""
     validate(config)
     import keras
@@ -152,6 +217,9 @@ def train(config: TrainConfig, data: Mnist, on_progress: Callable[[Progress], No
             logs = {k: float(v) for k, v in (logs or {}).items()}
             for key in result.history:
                 result.history[key].append(logs.get(key))
+            result.wall_time = time.perf_counter() - started
+            if checkpoint is not None:
+                checkpoint(result)
             report(Progress(EPOCH, epoch + 1, config.epochs, batches_per_epoch, batches_per_epoch,
                             time.perf_counter() - started, logs))
 

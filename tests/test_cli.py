@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -100,3 +101,39 @@ def test_predict_unknown_model(tmp_path):
 def test_train_refuses_a_taken_name_before_training(store):
     result = cli("train", "--preset", "quick", "--name", "default", check_code=2)
     assert "a model called 'default' already exists" in result.stderr and "epoch" not in result.stderr
+
+
+def test_a_failed_save_keeps_the_trained_network_and_says_where(store, tiny_npz, monkeypatch, capsys):
+    import keras
+
+    from mnist_core import cli
+
+    def broken_export(*args, **kwargs):
+        raise RuntimeError("no ONNX today")
+
+    monkeypatch.setattr(signal, "signal", lambda *args: None)  # in-process: leave pytest's handlers alone
+    monkeypatch.setattr(keras.Model, "export", broken_export)
+    code = cli.main(["train", "--preset", "seed-mlp", "--epochs", "2", "--validation-size", "100",
+                     "--name", "unexported", "--data", str(tiny_npz), "--store", str(store)])
+    (kept,) = os.listdir(store)  # the network, kept; no run and no checkpoint left
+    assert code == 2 and kept.startswith(".unsaved-unexported-")
+    assert capsys.readouterr().err.endswith(
+        "error: could not save 'unexported' (exporting it to ONNX failed: RuntimeError: no ONNX today); "
+        f"the trained network is kept in the model store as {kept}/model.keras\n")
+    assert keras.saving.load_model(store / kept / "model.keras").count_params() > 0
+
+
+def test_interrupted_trainings_that_cannot_be_saved_are_kept_once(store, capsys):
+    from mnist_core.cli import recover_abandoned
+
+    (store / ".checkpoint-empty").mkdir(parents=True)  # killed before its first whole epoch
+    (store / ".checkpoint-broken").mkdir()
+    (store / ".checkpoint-broken" / "state.json").write_text("{not json")
+    recover_abandoned(store)
+    (kept,) = os.listdir(store)
+    assert kept.startswith(".unsaved-broken-") and sorted(os.listdir(store / kept)) == ["lock", "state.json"]
+    assert capsys.readouterr().err == ("warning: could not save the interrupted training 'broken': Expecting "
+                                       "property name enclosed in double quotes: line 1 column 2 (char 1); it is "
+                                       f"kept in the model store as {kept}\n")
+    recover_abandoned(store)  # not tried again
+    assert os.listdir(store) == [kept] and capsys.readouterr().err == ""

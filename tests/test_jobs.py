@@ -11,6 +11,7 @@ import pytest
 
 from mnist_core import jobs, list_runs
 from mnist_core.config import ConfigError, make_config
+from mnist_core.train import Progress
 from tests.conftest import ROOT
 
 
@@ -32,6 +33,14 @@ def test_the_server_side_imports_neither_the_cli_nor_tensorflow():
     assert result.stdout.strip() == "[]"
 
 
+def test_a_job_keeps_a_bounded_curve_of_a_long_run():
+    job = jobs.TrainingJob(config=make_config("quick"), name="long", store=ROOT)
+    for step in range(1, 100_001):  # 500 epochs of 200 batches, every batch received
+        job.record(Progress("batch", (step - 1) // 200 + 1, 500, (step - 1) % 200 + 1, 200, step / 10, {"loss": 1.0}))
+    steps = [point[0] for point in job.batch_points]
+    assert 500 <= len(steps) <= 1000 and steps[0] == 1 and len({b - a for a, b in zip(steps, steps[1:])}) == 1
+
+
 def test_one_training_at_a_time_then_saved(store, tiny_npz):
     job = jobs.start_training(make_config("quick", epochs=2, batch_size=50, validation_size=100), "job-a",
                               data=tiny_npz, threads=1, nice=5)
@@ -41,7 +50,8 @@ def test_one_training_at_a_time_then_saved(store, tiny_npz):
     wait(job)
     assert job.status == jobs.SAVED, job.error
     assert job.ended == "finished" and [e["epoch"] for e in job.epoch_logs] == [1, 2]
-    assert [p[0] for p in job.batch_points] == list(range(1, 21)) and job.progress.fraction == 1.0
+    steps = [p[0] for p in job.batch_points]  # batch messages are throttled; every epoch's arrives
+    assert steps[0] == 1 and steps == sorted(set(steps)) and steps[-1] <= 20 and job.progress.fraction == 1.0
     assert job.saved.card["test_accuracy"] > 0.5 and job.saved.card["epochs_done"] == 2
     command = job.saved.card["command"]  # reproducible anywhere: no server paths or run-time flags
     assert "--batch-size 50" in command and f"--data {tiny_npz}" in command
@@ -63,6 +73,43 @@ def test_stop_saves_the_partial_run(store, tiny_npz):
     assert job.status == jobs.SAVED and job.ended == "stopped", job.error
     assert job.saved.card["ended"] == "stopped" and job.saved.card["epochs_done"] < 50
     assert job.process.returncode == 0
+
+
+def sleeper_job(monkeypatch, store, name, code="import sys, time; print('not a message', flush=True); time.sleep(600)"):
+    """A job whose 'training process' is `code`: one that ignores Stop, by default."""
+    monkeypatch.setattr(jobs, "training_command", lambda *args: [sys.executable, "-c", code])
+    return jobs.start_training(make_config("quick"), name, store=store)
+
+
+def test_stop_escalates_to_a_kill(store, monkeypatch):
+    monkeypatch.setattr(jobs, "STOP_TIMEOUT", 0.5)
+    job = sleeper_job(monkeypatch, store, "deaf")
+    checkpoint = store / ".checkpoint-deaf"  # as a training that had done 3 epochs would have left
+    checkpoint.mkdir(parents=True)
+    (checkpoint / "state.json").write_text(json.dumps({"history": {"loss": [0.3, 0.2, 0.1]}}))
+    started = time.time()
+    job.request_stop()
+    wait(job, timeout=30)
+    assert job.process.returncode == -signal.SIGKILL and time.time() - started < 20
+    assert job.status == jobs.FAILED and job.error == (
+        "the training process was killed: it had not stopped 0.5 s after Stop; "
+        "the next training to start saves its last whole epoch (3) as a stopped run")
+
+
+def test_a_failing_reader_ends_the_job_and_frees_the_slot(store, monkeypatch):
+    def broken(line):
+        raise RuntimeError("unreadable progress")
+
+    monkeypatch.setattr(jobs.protocol, "decode", broken)
+    monkeypatch.setattr(jobs, "STOP_TIMEOUT", 0.5)
+    job = sleeper_job(monkeypatch, store, "unread")
+    wait(job, timeout=30)
+    assert job.status == jobs.FAILED and job.process.returncode == -signal.SIGKILL  # it ignored the stop
+    assert job.error == "the app lost track of the training (RuntimeError: unreadable progress) and stopped it"
+    # a child that follows the protocol ends by itself once the reader closes its pipes
+    job = sleeper_job(monkeypatch, store, "polite", code="import sys; print('x', flush=True); sys.stdin.read()")
+    wait(job, timeout=30)
+    assert job.status == jobs.FAILED and job.process.returncode == 0 and job.killed is None
 
 
 def test_failure_is_reported_not_raised(store, tmp_path):

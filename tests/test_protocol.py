@@ -37,3 +37,15 @@ def test_config_args_reproduce_the_config_exactly():
     args = parser().parse_args(protocol.train_args(config, "x", "data.npz"))
     assert config_from_args(args) == config and args.name == "x" and args.data == "data.npz"
     assert protocol.reproduce_command(config, "x", None).startswith("python -m mnist_core train --preset best ")
+
+
+def test_batch_messages_are_throttled_epoch_messages_never():
+    now = [0]
+    sent = []
+    send = protocol.throttled(sent.append, interval=100, clock=lambda: now[0])  # a clock in milliseconds
+    for batch in range(1, 36):  # a batch every 10 ms
+        now[0] = 10 * batch
+        send(Progress("batch", 1, 1, batch, 35, now[0] / 1000, {}))
+    send(Progress("epoch", 1, 1, 35, 35, now[0] / 1000, {}))  # 40 ms after the last message sent
+    assert [(m.kind, m.batch) for m in sent] == [("batch", 1), ("batch", 11), ("batch", 21), ("batch", 31),
+                                                 ("epoch", 35)]

@@ -1,5 +1,7 @@
 import json
 import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -9,11 +11,11 @@ from mnist_core import load_classifier
 from mnist_core.config import ConfigError, make_config
 from mnist_core.data import split_validation
 from mnist_core.evaluate import evaluate_probabilities, model_probabilities
-from mnist_core.store import (StoreError, delete_run, find_run, list_runs, load_keras_model,
-                              remove_stale_temporaries)
+from mnist_core.store import (StoreError, abandoned_checkpoints, check_new_name, claim_checkpoint, delete_run,
+                              find_run, list_runs, load_keras_model, remove_stale_temporaries)
 from mnist_core.store import save_run as store_save_run
 from mnist_core.train import train
-from tests.conftest import tiny_arrays
+from tests.conftest import ROOT, tiny_arrays
 
 
 @pytest.fixture(scope="module")
@@ -179,3 +181,53 @@ def test_unknown_name():
         find_run("ghost")
     with pytest.raises(StoreError, match="may not contain"):
         find_run("../ghost")
+
+
+def test_a_failed_export_keeps_the_trained_network(tiny, store, monkeypatch):
+    data, result, _, _ = tiny
+
+    def broken_export(*args, **kwargs):
+        raise RuntimeError("tf2onnx cannot convert this op")
+
+    monkeypatch.setattr(type(result.model), "export", broken_export)
+    with pytest.raises(StoreError) as raised:
+        save_run(tiny, "unexported")
+    (kept,) = [p for p in store.iterdir() if p.name.startswith(".unsaved-unexported-")]
+    assert str(raised.value) == ("could not save 'unexported' (exporting it to ONNX failed: RuntimeError: tf2onnx "
+                                 f"cannot convert this op); the trained network is kept in the model store as "
+                                 f"{kept.name}/model.keras")
+    assert raised.value.kept == kept and [r.name for r in list_runs() if not r.bundled] == []
+    import keras
+
+    recovered = keras.saving.load_model(kept / "model.keras", compile=False)
+    assert np.allclose(recovered.predict(data.x_test[:5, ..., None] / 255.0, verbose=0),
+                       result.model.predict(data.x_test[:5, ..., None] / 255.0, verbose=0), atol=1e-6)
+    old = time.time() - 7200
+    os.utime(kept, (old, old))
+    assert remove_stale_temporaries(store) == [] and kept.is_dir()  # never swept: a person recovers it
+
+
+def test_a_checkpoint_claims_its_name_until_its_process_is_gone(store):
+    held = subprocess.Popen([sys.executable, "-c", f"""
+import sys, time
+from pathlib import Path
+from mnist_core.store import claim_checkpoint
+checkpoint = claim_checkpoint("held", Path({str(store)!r}))  # held while it lives
+print("claimed", flush=True)
+time.sleep(600)
+"""], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert held.stdout.readline() == "claimed\n"
+    with pytest.raises(ConfigError, match="a training called 'held' is running or awaits saving"):
+        check_new_name("held", store)
+    with pytest.raises(ConfigError, match="a training called 'held' is running or awaits saving"):
+        claim_checkpoint("held", store)
+    check_new_name("held", store, saving=True)  # its own training may save under it
+    mine = claim_checkpoint("mine", store)
+    assert abandoned_checkpoints(store) == []  # both trainings are alive
+    held.kill()
+    held.wait()
+    (abandoned,) = abandoned_checkpoints(store)
+    assert abandoned.name == "held" and abandoned_checkpoints(store) == []  # now locked by this caller
+    abandoned.remove()
+    mine.remove()
+    assert sorted(os.listdir(store)) == []

@@ -1,3 +1,4 @@
+import os
 import threading
 
 import numpy as np
@@ -6,7 +7,8 @@ import pytest
 from mnist_core.config import make_config
 from mnist_core.data import load_mnist, split_validation
 from mnist_core.evaluate import model_probabilities
-from mnist_core.train import STOPPED, batch_pipeline, train
+from mnist_core.train import (STOPPED, ThinnedList, batch_pipeline, checkpoint_epochs, read_checkpoint, train,
+                              write_checkpoint)
 from tests.conftest import tiny_arrays
 
 
@@ -92,3 +94,36 @@ def test_seed_mlp_reaches_97_percent_by_epoch_three(mnist_path):
     test_accuracy = (model_probabilities(result.model, data.x_test).argmax(1) == data.y_test).mean()
     assert test_accuracy >= 0.97, test_accuracy
     assert result.history["val_accuracy"][2] >= 0.96, result.history
+
+
+def test_thinned_list_stays_bounded_and_evenly_spaced():
+    points = ThinnedList(limit=10)
+    for i in range(1000):
+        points.append(i)
+    assert len(points) <= 10 and points[0] == 0
+    gaps = {b - a for a, b in zip(points, points[1:])}
+    assert gaps == {128} and points[-1] >= 1000 - 128  # 1000 points at a stride of 128, up to the end
+    short = ThinnedList(limit=10)
+    for i in range(7):
+        short.append(i)
+    assert short == list(range(7))  # under the limit nothing is dropped
+
+
+def test_every_whole_epoch_is_checkpointed_and_reads_back_as_stopped(tiny_data, tmp_path):
+    folder = tmp_path / "checkpoint"
+    folder.mkdir()
+    written = []
+
+    def checkpoint(result):
+        write_checkpoint(folder, result, command="python -m mnist_core train x", data=None)
+        written.append((result.epochs_done, sorted(os.listdir(folder))))
+
+    assert read_checkpoint(folder) is None and checkpoint_epochs(folder) == 0  # nothing before the first epoch
+    result = train(make_config("seed-mlp", epochs=3, batch_size=50), tiny_data, checkpoint=checkpoint)
+    assert written == [(n, [f"epoch-{n}.keras", "state.json"]) for n in (1, 2, 3)]  # only the latest network
+    recovered, recorded = read_checkpoint(folder)
+    assert recorded == {"command": "python -m mnist_core train x", "data": None} and checkpoint_epochs(folder) == 3
+    assert recovered.ended == STOPPED and recovered.config == result.config and recovered.epochs_done == 3
+    assert recovered.history == result.history and recovered.batch_history == list(result.batch_history)
+    images = tiny_data.x_test[:5, ..., None] / 255.0
+    assert np.allclose(recovered.model.predict(images, verbose=0), result.model.predict(images, verbose=0), atol=1e-6)
