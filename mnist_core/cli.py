@@ -3,21 +3,22 @@
 import argparse
 import json
 import os
-import shlex
 import signal
 import sys
 import threading
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
+from . import protocol
 from .config import OPTIMIZERS, LR_SCHEDULES, PRESETS, ConfigError, TrainConfig, make_config
 from .data import DatasetError, load_mnist, load_test_set
-from .evaluate import confusion_sentences, evaluate
+from .evaluate import confusion_sentences, evaluate_probabilities, model_probabilities
 from .predict import load_classifier
 from .preprocess import DrawingError, read_image
-from .store import StoreError, check_new_name, list_runs, save_run
+from .store import (StoreError, abandoned_checkpoints, check_new_name, claim_checkpoint, keep_unsaved, list_runs,
+                    remove_stale_temporaries, save_run, store_dir)
+from .train import BATCH, STOPPED, read_checkpoint
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -28,12 +29,12 @@ def _bar(fraction: float, width: int = 24) -> str:
 
 
 def _print_progress(progress) -> None:
-    logs = progress.logs
-    if progress.kind == "batch":
-        if progress.batch % max(1, progress.batches // 50) and progress.batch != progress.batches:
+    logs, batches = progress.logs, progress.batches_per_epoch
+    if progress.kind == BATCH:
+        if progress.batch % max(1, batches // 50) and progress.batch != batches:
             return
-        sys.stderr.write(f"\repoch {progress.epoch}/{progress.epochs} [{_bar(progress.batch / progress.batches)}] "
-                         f"{progress.batch}/{progress.batches} loss {logs.get('loss', 0):.4f} "
+        sys.stderr.write(f"\repoch {progress.epoch}/{progress.epochs} [{_bar(progress.batch / batches)}] "
+                         f"{progress.batch}/{batches} loss {logs.get('loss', 0):.4f} "
                          f"acc {logs.get('accuracy', 0):.4f}")
     else:
         sys.stderr.write(f"\repoch {progress.epoch}/{progress.epochs} [{_bar(1)}] {progress.elapsed:6.1f}s "
@@ -42,31 +43,8 @@ def _print_progress(progress) -> None:
     sys.stderr.flush()
 
 
-def config_args(config: TrainConfig) -> list[str]:
-    """The `train` flags that reproduce `config` exactly; the app starts its trainings with them."""
-    c = config
-    return ["--preset", c.preset, "--epochs", str(c.epochs), "--batch-size", str(c.batch_size),
-            "--lr", repr(c.learning_rate), "--lr-schedule", c.lr_schedule, "--optimizer", c.optimizer,
-            "--label-smoothing", repr(c.label_smoothing),
-            "--dropout", repr(c.dropout), "--early-stopping" if c.early_stopping else "--no-early-stopping",
-            "--early-stopping-patience", str(c.patience), "--augment" if c.augment else "--no-augment",
-            "--seed", str(c.seed), "--style-images", str(c.style_images), "--validation-size", str(c.validation_size), "--train-size", str(c.train_size)]
-
-
-def train_args(config: TrainConfig, name: str, data: str | None) -> list[str]:
-    """`train` with what decides the run: its name, data and every hyperparameter."""
-    return ["train", *config_args(config), "--name", name, *(["--data", str(data)] if data else [])]
-
-
-def reproduce_command(config: TrainConfig, name: str, data: str | None) -> str:
-    """The command a card records: every hyperparameter spelt out, and none of the flags that
-    only say where and how a run ran (store folder, threads, priority, progress format), so it
-    reproduces the run on any machine and shows no server paths."""
-    return shlex.join(["python", "-m", "mnist_core", *train_args(config, name, data)])
-
-
 def config_from_args(args) -> TrainConfig:
-    """The config the `train` flags ask for (the inverse of `config_args`), validated."""
+    """The config the `train` flags ask for (the inverse of protocol.config_args), validated."""
     return make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                        optimizer=args.optimizer, dropout=args.dropout, early_stopping=args.early_stopping,
                        patience=args.early_stopping_patience, augment=args.augment, seed=args.seed,
@@ -75,10 +53,10 @@ def config_from_args(args) -> TrainConfig:
                        train_size=args.train_size)
 
 
-def _emit(message: dict) -> bool:
-    """Print one JSON line for the app; False (and no more output) once the app is gone."""
+def _emit(message: protocol.Message) -> bool:
+    """Print one protocol line for the app; False (and no more output) once the app is gone."""
     try:
-        print(json.dumps(message), flush=True)
+        print(protocol.encode(message), flush=True)
         return True
     except OSError:  # stdout closed under us: keep going (the run must still be saved), silently
         sys.stdout = open(os.devnull, "w")
@@ -86,51 +64,98 @@ def _emit(message: dict) -> bool:
 
 
 def _json_progress(stop: threading.Event):
-    """Progress as one JSON object per line on stdout, for the app that started this process.
-
-    A 'stop' line on stdin, or its end (the app is gone), stops the run after this batch; it is
-    then saved as stopped, so a server that dies leaves no training running on without it.
-    """
+    """Progress as protocol lines on stdout, for the app that started this process; a stop line
+    on stdin, or its end, sets `stop` (the run then stops after this batch and is saved)."""
     def watch_stdin():
-        for line in sys.stdin:
-            if line.strip() == "stop":
-                break
+        protocol.wait_for_stop(sys.stdin)
         stop.set()
 
     def report(progress) -> None:
-        if not _emit(asdict(progress)):
+        if not _emit(progress):
             stop.set()
 
     threading.Thread(target=watch_stdin, name="stop-on-stdin", daemon=True).start()
-    return report
+    return protocol.throttled(report)
+
+
+def _save(result, name: str, x_test: np.ndarray, y_test: np.ndarray, command: str | None, store: Path):
+    """Evaluate a TrainingResult on the test set, then save it with those figures."""
+    probabilities = model_probabilities(result.model, x_test)
+    accuracy = evaluate_probabilities(y_test, probabilities).accuracy
+    return save_run(result, name, probabilities, accuracy, command=command, store=store), accuracy
+
+
+def recover_abandoned(store: Path) -> None:
+    """Save the checkpoint of each training whose process is gone as a stopped run. One that
+    cannot be saved is kept as an `.unsaved-NAME-*` folder instead, so it is tried only once."""
+    for checkpoint in abandoned_checkpoints(store):
+        try:
+            if (found := read_checkpoint(checkpoint.path)) is not None:
+                result, recorded = found
+                x_test, y_test = load_test_set(recorded["data"])
+                _save(result, checkpoint.name, x_test, y_test, recorded["command"], store)
+                sys.stderr.write(f"saved the interrupted training {checkpoint.name!r} as a stopped run "
+                                 f"({result.epochs_done} epochs)\n")
+            checkpoint.remove()
+        except Exception as exc:  # a bad checkpoint must not stop the training being started
+            message = str(exc)
+            if getattr(exc, "kept", None):
+                checkpoint.remove()  # the failed save kept the network and its message says where
+            else:
+                checkpoint.lock.close()
+                kept = keep_unsaved(checkpoint.path, checkpoint.name)
+                message += f"; it is kept in the model store as {(kept or checkpoint.path).name}"
+            sys.stderr.write(f"warning: could not save the interrupted training {checkpoint.name!r}: {message}\n")
 
 
 def cmd_train(args) -> int:
-    from .train import limit_threads, train
+    from .train import checkpoint_epochs, limit_threads, train, write_checkpoint
 
-    store = Path(args.store) if args.store else None
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a container stopping: stop after this batch, save
+        signal.signal(signum, lambda *_: stop.set())
+    store = Path(args.store) if args.store else store_dir()
     check_new_name(args.name, store)
     config = config_from_args(args)
     if args.nice and hasattr(os, "nice"):
         os.nice(args.nice)
     if args.threads:
         limit_threads(args.threads)
-    data = load_mnist(args.data, validation_size=config.validation_size, seed=config.seed)
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C stops after this batch and saves
+    remove_stale_temporaries(store)
+    recover_abandoned(store)
+    checkpoint = claim_checkpoint(args.name, store)
+    command = protocol.reproduce_command(config, args.name, args.data)
+    recorded = dict(command=command, data=str(Path(args.data).resolve()) if args.data else None)
     json_mode = args.progress == "json"
-    run = train(config, data, on_progress=_json_progress(stop) if json_mode else _print_progress, stop=stop)
+
+    def keep_epoch(so_far) -> None:
+        try:
+            write_checkpoint(checkpoint.path, so_far, **recorded)
+        except Exception as exc:  # a full disk must not end the training; its last save may still succeed
+            sys.stderr.write(f"\nwarning: epoch {so_far.epochs_done} could not be checkpointed: {exc}\n")
+
+    try:
+        data = load_mnist(args.data, validation_size=config.validation_size, seed=config.seed)
+        result = train(config, data, on_progress=_json_progress(stop) if json_mode else _print_progress, stop=stop,
+                       checkpoint=keep_epoch)
+        if json_mode:
+            _emit(protocol.Saving(result.ended))
+        elif result.ended == STOPPED:
+            sys.stderr.write("\nstopped: saving the partial run\n")
+        saved, accuracy = _save(result, args.name, data.x_test, data.y_test, command, store)
+    except BaseException as exc:
+        if getattr(exc, "kept", None) or not (epochs := checkpoint_epochs(checkpoint.path)):
+            checkpoint.remove()
+        else:  # this process's end releases the checkpoint for the next training's start
+            sys.stderr.write(f"\nnote: the next training to start saves this one's last whole epoch ({epochs}) "
+                             "as a stopped run\n")
+        raise
+    checkpoint.remove()
     if json_mode:
-        _emit(dict(kind="saving", ended=run.ended))
-    elif run.ended == "stopped":
-        sys.stderr.write("\nstopped: saving the partial run\n")
-    saved = save_run(run, args.name, data.x_test, data.y_test, command=reproduce_command(config, args.name, args.data),
-                     store=store)
-    if json_mode:
-        _emit(dict(kind="saved", name=saved.name, test_accuracy=saved.card["test_accuracy"]))
+        _emit(protocol.Saved(saved.name, accuracy))
     else:
-        print(f"saved {saved.name} to {saved.path}: test accuracy {saved.card['test_accuracy']:.4%}, "
-              f"{run.epochs_done} epochs in {run.wall_time:.1f}s ({run.ended})")
+        print(f"saved {saved.name} to {saved.path}: test accuracy {accuracy:.4%}, "
+              f"{result.epochs_done} epochs in {result.wall_time:.1f}s ({result.ended})")
     return 0
 
 
@@ -139,7 +164,7 @@ def cmd_evaluate(args) -> int:
     classifier = load_classifier(args.model)
     probabilities = np.concatenate([classifier.probabilities(x_test[i:i + 1000] / 255.0)
                                     for i in range(0, len(x_test), 1000)])
-    result = evaluate(y_test, probabilities)
+    result = evaluate_probabilities(y_test, probabilities)
     if args.json:
         print(json.dumps(dict(model=classifier.name, **result.to_dict())))
         return 0
@@ -212,7 +237,8 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--label-smoothing", type=float,
                        help="share of each target spread over all classes (0-0.5)")
     train.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None)
-    train.add_argument("--early-stopping-patience", type=int, help="epochs without improvement; turns early stopping on")
+    train.add_argument("--early-stopping-patience", type=int,
+                       help="epochs without improvement; turns early stopping on")
     train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
     train.add_argument("--seed", type=int)
     train.add_argument("--validation-size", type=int)

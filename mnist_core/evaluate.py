@@ -1,7 +1,9 @@
 """Test-set figures from labels and predicted probabilities, in NumPy only.
 
-Everything here works from stored probabilities, so the app can draw a confusion matrix and
-its galleries without loading TensorFlow or running the network again.
+Everything but `model_probabilities` works from stored probabilities, so the app can draw a
+confusion matrix and its galleries without loading TensorFlow or running the network again.
+`model_probabilities` runs a Keras network (it is handed one; nothing here imports TensorFlow)
+to compute the probabilities a trained run is saved with.
 """
 
 from dataclasses import dataclass
@@ -44,7 +46,17 @@ def _safe_divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(a, b, out=np.zeros_like(a, dtype=float), where=b > 0)
 
 
-def evaluate(labels: np.ndarray, probabilities: np.ndarray) -> Evaluation:
+def scale_images(images: np.ndarray) -> np.ndarray:
+    """uint8 N x 28 x 28 → float32 N x 28 x 28 x 1 in [0, 1], what a saved network takes."""
+    return (images.astype(np.float32) / 255.0)[..., None]
+
+
+def model_probabilities(model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """A Keras network's float32 N x 10 probabilities for uint8 N x 28 x 28 images."""
+    return model.predict(scale_images(images), batch_size=batch_size, verbose=0).astype(np.float32)
+
+
+def evaluate_probabilities(labels: np.ndarray, probabilities: np.ndarray) -> Evaluation:
     labels = np.asarray(labels).astype(np.int64)
     predicted = np.asarray(probabilities).argmax(axis=1)
     if probabilities.shape != (len(labels), 10):

@@ -5,6 +5,10 @@ app serves, without TensorFlow), `card.json` (how it was made and how it did) an
 `test_probabilities.npy` (so the Explore page needs no network). A run is first written to a
 hidden temporary folder and then renamed into place, so a crash never leaves half a model.
 Bundled runs ship in the package, are read-only and are listed first.
+
+Hidden folders are never listed: `.tmp-*` and `.deleted-*` (swept after an hour), a training's
+`.checkpoint-NAME` (see Checkpoint), and `.unsaved-NAME-*`: a trained network whose save
+failed, kept for a person to recover and named in the error.
 """
 
 import json
@@ -27,11 +31,18 @@ BUNDLED_DIR = PACKAGE_DIR / "bundled"
 DEFAULT_STORE_DIR = PACKAGE_DIR.parent / "runs"
 DEFAULT_MODEL = "default"
 MODEL_FILE, ONNX_FILE, CARD_FILE, PROBS_FILE = "model.keras", "model.onnx", "card.json", "test_probabilities.npy"
+CHECKPOINT_PREFIX, UNSAVED_PREFIX, LOCK_FILE = ".checkpoint-", ".unsaved-", "lock"
 STALE_TEMP_SECONDS = 3600
+IN_TRAINING = "a training called {!r} is running or awaits saving; choose another name"
 
 
 class StoreError(RuntimeError):
-    """A run cannot be saved, found, read or deleted; the message says which and why."""
+    """A run cannot be saved, found, read or deleted; the message says which and why, and `kept`
+    is the hidden store folder keeping a trained network whose save failed, if there is one."""
+
+    def __init__(self, message: str, kept: Path | None = None):
+        super().__init__(message)
+        self.kept = kept
 
 
 @dataclass(frozen=True)
@@ -81,9 +92,7 @@ def _read_run(path: Path, bundled: bool) -> StoredRun:
 
 
 def _run_dirs(root: Path) -> list[Path]:
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
 
 
 def list_runs(store: Path | None = None) -> list[StoredRun]:
@@ -108,81 +117,90 @@ def find_run(name: str | None = None, store: Path | None = None) -> StoredRun:
     raise StoreError(f"no saved model called {name!r}; see `python -m mnist_core list`")
 
 
-def check_new_name(name: str, store: Path | None = None) -> str:
-    """Refuse a bad or taken name before training, not after an hour of it."""
+def check_new_name(name: str, store: Path | None = None, saving: bool = False) -> str:
+    """Refuse a bad or taken name (ConfigError, as for any bad input) before training, not after it.
+    A name is taken by a run, or by a training's checkpoint unless that training is `saving` it."""
     validate_name(name)
-    if (BUNDLED_DIR / name).exists() or ((store or store_dir()) / name).exists():
+    store = store or store_dir()
+    bundled = (BUNDLED_DIR / name).exists() and store.resolve() != BUNDLED_DIR.resolve()
+    if bundled or (store / name).exists():
         raise ConfigError(f"a model called {name!r} already exists; choose another name")
+    if not saving and (store / f"{CHECKPOINT_PREFIX}{name}").exists():
+        raise ConfigError(IN_TRAINING.format(name))
     return name
 
 
-def _versions() -> dict:
+
+def make_card(result, name: str, test_accuracy: float, command: str | None) -> dict:
+    """Everything about a run worth keeping except the weights."""
     import keras
     import tensorflow as tf
 
-    return dict(python=platform.python_version(), tensorflow=tf.__version__, keras=keras.__version__,
-                numpy=np.__version__)
-
-
-def thin(rows: list, keep: int = 1000) -> list:
-    """At most about `keep` evenly spaced rows (always the last): enough to draw a curve, small to read."""
-    step = max(1, -(-len(rows) // keep))
-    return rows[::step] + ([rows[-1]] if rows and (len(rows) - 1) % step else [])
-
-
-def make_card(run, name: str, test_accuracy: float, command: str | None) -> dict:
-    """Everything about a run worth keeping except the weights."""
+    versions = dict(python=platform.python_version(), tensorflow=tf.__version__, keras=keras.__version__,
+                    numpy=np.__version__)
     return dict(
-        name=name, preset=run.config.preset, hyperparameters=run.config.to_dict(),
-        test_accuracy=test_accuracy, ended=run.ended, epochs_done=run.epochs_done,
-        wall_time_seconds=round(run.wall_time, 2), parameters=int(run.model.count_params()),
-        history=run.history, batch_history=thin(run.batch_history),
+        name=name, preset=result.config.preset, hyperparameters=result.config.to_dict(),
+        test_accuracy=test_accuracy, ended=result.ended, epochs_done=result.epochs_done,
+        wall_time_seconds=round(result.wall_time, 2), parameters=int(result.model.count_params()),
+        history=result.history, batch_history=list(result.batch_history),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        command=command, versions=_versions(),
+        command=command, versions=versions,
     )
 
 
-def _fsync_tree(folder: Path) -> None:
-    for path in folder.iterdir():
-        with open(path, "rb") as handle:
-            os.fsync(handle.fileno())
-
-
-def save_run(run, name: str, x_test: np.ndarray, y_test: np.ndarray, command: str | None = None,
-             store: Path | None = None) -> StoredRun:
-    """Evaluate `run` on the test set and save it atomically as `name`; never overwrites."""
-    validate_name(name)
-    store = store or store_dir()
-    if (BUNDLED_DIR / name).exists() and store.resolve() != BUNDLED_DIR.resolve():
-        raise StoreError(f"{name!r} is the name of a bundled model; choose another name")
-    if (store / name).exists():
-        raise StoreError(f"a model called {name!r} already exists; choose another name")
-    from .train import as_model_input
-
-    probabilities = run.model.predict(as_model_input(x_test), batch_size=1000, verbose=0).astype(np.float32)
-    accuracy = float((probabilities.argmax(axis=1) == y_test).mean())
-    card = make_card(run, name, accuracy, command)
+def _hidden_folder(store: Path, prefix: str) -> Path:
+    """A new temporary folder in `store` (swept an hour after a crash left it)."""
     try:
         store.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(store)
-        temp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=store))
-        temp.chmod(0o755)
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=store))
     except OSError as exc:
         raise StoreError(f"cannot write to the model store {store}: {exc.strerror or exc}") from exc
+
+
+def keep_unsaved(folder: Path, name: str) -> Path | None:
+    """Move `folder`, holding a network that could not be saved, where no sweep removes it."""
+    kept = folder.with_name(f"{UNSAVED_PREFIX}{name}-{time.time_ns()}")
     try:
-        run.model.save(temp / MODEL_FILE)
+        os.rename(folder, kept)
+        return kept
+    except OSError:
+        return None
+
+
+def save_run(result, name: str, test_probabilities: np.ndarray, test_accuracy: float, command: str | None = None,
+             store: Path | None = None) -> StoredRun:
+    """Save a TrainingResult and its test figures atomically as `name`; never overwrites."""
+    store = store or store_dir()
+    check_new_name(name, store, saving=True)
+    if test_probabilities.ndim != 2 or test_probabilities.shape[1] != 10:
+        raise StoreError(f"test probabilities have shape {test_probabilities.shape}, expected (N, 10)")
+    card = make_card(result, name, test_accuracy, command)
+    temp = _hidden_folder(store, f".tmp-{name}-")
+    temp.chmod(0o755)
+    step, network_written = "saving the Keras model", False
+    try:
+        result.model.save(temp / MODEL_FILE)
+        step, network_written = "exporting it to ONNX", True
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tf2onnx's FutureWarnings about NumPy aliases
-            run.model.export(str(temp / ONNX_FILE), format="onnx", verbose=False)
-        np.save(temp / PROBS_FILE, probabilities)
+            result.model.export(str(temp / ONNX_FILE), format="onnx", verbose=False)
+        step = "writing its files"
+        np.save(temp / PROBS_FILE, test_probabilities.astype(np.float32))
         (temp / CARD_FILE).write_text(json.dumps(card, indent=1), encoding="utf-8")
-        _fsync_tree(temp)
+        for path in temp.iterdir():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
         os.rename(temp, store / name)
-    except BaseException as exc:
+    except Exception as exc:  # export alone raises many types; none may lose the trained network
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
+        kept = keep_unsaved(temp, name) if network_written else None
+        if kept is None:
+            shutil.rmtree(temp, ignore_errors=True)
+        where = (f"the trained network is kept in the model store as {kept.name}/{MODEL_FILE}" if kept
+                 else "earlier runs are untouched")
+        raise StoreError(f"could not save {name!r} ({step} failed: {reason[:300]}); {where}", kept) from exc
+    except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise StoreError(f"could not save {name!r} in {store}: {exc.strerror or exc}; "
-                             "earlier runs are untouched") from exc
         raise
     return _read_run(store / name, store.resolve() == BUNDLED_DIR.resolve())
 
@@ -197,15 +215,66 @@ def delete_run(name: str, store: Path | None = None) -> None:
 
 
 def remove_stale_temporaries(store: Path | None = None) -> list[Path]:
-    """Delete leftovers of crashed saves (hidden folders older than an hour)."""
+    """Delete leftovers of crashed saves and deletes (hidden folders older than an hour); the
+    hour spares a save or delete still in progress in another process."""
     store = store or store_dir()
-    removed = []
-    if store.is_dir():
-        for path in store.iterdir():
-            if path.name.startswith((".tmp-", ".deleted-")) and time.time() - path.stat().st_mtime > STALE_TEMP_SECONDS:
-                shutil.rmtree(path, ignore_errors=True)
-                removed.append(path)
-    return removed
+    hidden = [p for p in (store.iterdir() if store.is_dir() else []) if p.name.startswith((".tmp-", ".deleted-"))]
+    stale = [path for path in hidden if time.time() - path.stat().st_mtime > STALE_TEMP_SECONDS]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
+
+
+@dataclass
+class Checkpoint:
+    """Where a training keeps its last whole epoch (train.write_checkpoint), and its claim on its
+    name. The training holds an exclusive lock on it while it lives; the system drops the lock
+    when the process dies, however it dies, so a checkpoint whose lock can be taken is abandoned."""
+
+    path: Path
+    lock: object  # the open, locked lock file
+
+    @property
+    def name(self) -> str:
+        return self.path.name.removeprefix(CHECKPOINT_PREFIX)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.lock.close()
+
+
+def _try_lock(path: Path):
+    """`path` opened and exclusively locked, or None if a live process holds its lock."""
+    import fcntl
+
+    handle = None
+    try:
+        handle = open(path, "a")
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return handle
+    except OSError:
+        if handle is not None:
+            handle.close()
+        return None
+
+
+def claim_checkpoint(name: str, store: Path) -> Checkpoint:
+    """A new, empty checkpoint for a training called `name`, locked before it is visible."""
+    path, temp = store / f"{CHECKPOINT_PREFIX}{name}", _hidden_folder(store, f".tmp-checkpoint-{name}-")
+    lock = _try_lock(temp / LOCK_FILE)
+    try:
+        os.rename(temp, path)  # refused when `path` exists, as it always holds a lock file
+    except OSError:
+        lock.close()
+        shutil.rmtree(temp, ignore_errors=True)
+        raise ConfigError(IN_TRAINING.format(name)) from None
+    return Checkpoint(path, lock)
+
+
+def abandoned_checkpoints(store: Path) -> list[Checkpoint]:
+    """The checkpoints whose training process is gone, each now locked by the caller."""
+    paths = sorted(store.glob(f"{CHECKPOINT_PREFIX}*")) if store.is_dir() else []
+    return [Checkpoint(path, lock) for path in paths if (lock := _try_lock(path / LOCK_FILE))]
 
 
 def load_keras_model(run: StoredRun):

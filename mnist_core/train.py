@@ -1,14 +1,18 @@
-"""The training engine: one function from a config and data to a finished (or stopped) run.
+"""The training engine: one function from a config and data to a TrainingResult.
 
 It reports progress through a plain callback, per batch and per epoch, so a page can draw live
-curves, and it honours a stop signal within one batch, keeping the partial model and history.
-It runs in any thread: nothing here touches a UI.
+curves; it hands the result so far to a checkpoint callback after every whole epoch, so a killed
+process loses at most one epoch; and it honours a stop signal within one batch, keeping the
+partial model and history. It runs in any thread: nothing here touches a UI.
 """
 
+import json
 import math
+import os
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -16,44 +20,111 @@ import numpy as np
 from .config import TrainConfig, validate
 from .data import Mnist
 
+# How a training ended (a TrainingResult's, a job's and a card's `ended`).
 FINISHED, EARLY_STOPPED, STOPPED = "finished", "early-stopped", "stopped"
+BATCH, EPOCH = "batch", "epoch"  # the two kinds of Progress
 
 
 @dataclass
 class Progress:
     """A snapshot sent to the progress callback after every batch and every epoch."""
 
-    kind: str  # "batch" or "epoch"
+    kind: str  # BATCH or EPOCH
     epoch: int  # 1-based
-    epochs: int
+    epochs: int  # in the whole run
     batch: int  # 1-based, within the epoch
-    batches: int
-    elapsed: float
+    batches_per_epoch: int
+    elapsed: float  # seconds since training started
     logs: dict
 
     @property
+    def step(self) -> int:
+        """Batches done since the start, over all epochs."""
+        return (self.epoch - 1) * self.batches_per_epoch + self.batch
+
+    @property
     def fraction(self) -> float:
-        return min(1.0, ((self.epoch - 1) * self.batches + self.batch) / (self.epochs * self.batches))
+        return min(1.0, self.step / (self.epochs * self.batches_per_epoch))
 
     @property
     def eta(self) -> float:
         return self.elapsed * (1 - self.fraction) / self.fraction if self.fraction else math.nan
 
 
-@dataclass
-class Run:
-    """What training produced. `history` holds only whole epochs; `batch_history` every batch."""
+class ThinnedList(list):
+    """A list for per-batch curves that stays under `limit` items however long a run is.
 
-    model: object  # the keras inference network
+    It keeps every `stride`-th item appended; when it would pass `limit`, it drops every other
+    item it holds and doubles the stride, so the points stay evenly spaced over the whole run.
+    """
+
+    def __init__(self, limit: int = 1000):
+        super().__init__()
+        self.limit, self.stride, self.offered = limit - limit % 2, 1, 0  # an even limit keeps the spacing even
+
+    def append(self, item) -> None:
+        if self.offered % self.stride == 0:
+            super().append(item)
+            if len(self) > self.limit:
+                del self[1::2]
+                self.stride *= 2
+        self.offered += 1
+
+
+@dataclass
+class TrainingResult:
+    """What training produced, not yet saved. `history` holds whole epochs; `batch_history` batches."""
+
+    model: object  # the Keras inference network
     config: TrainConfig
     history: dict = field(default_factory=lambda: {k: [] for k in ("loss", "accuracy", "val_loss", "val_accuracy")})
-    batch_history: list = field(default_factory=list)  # dicts: epoch, batch, loss, accuracy
+    batch_history: list = field(default_factory=ThinnedList)  # dicts: epoch, batch, loss, accuracy
     wall_time: float = 0.0
     ended: str = FINISHED
 
     @property
     def epochs_done(self) -> int:
         return len(self.history["loss"])
+
+
+def write_checkpoint(folder: Path, result: TrainingResult, **recorded) -> None:
+    """Keep `result` so far in `folder`, with `recorded` (JSON values); a process killed at any
+    moment leaves the previous checkpoint or this one, whole: the network goes to a new file, and
+    one atomic rename of the state that names it switches to it."""
+    model_file = f"epoch-{result.epochs_done}.keras"
+    result.model.save(folder / model_file)
+    state = dict(recorded, config=result.config.to_dict(), history=result.history, wall_time=result.wall_time,
+                 batch_history=list(result.batch_history), model=model_file)
+    (folder / "state.json.tmp").write_text(json.dumps(state), encoding="utf-8")
+    for path in (folder / model_file, folder / "state.json.tmp"):
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+    os.replace(folder / "state.json.tmp", folder / "state.json")
+    for old in folder.glob("epoch-*.keras"):
+        if old.name != model_file:
+            old.unlink()
+
+
+def checkpoint_epochs(folder: Path) -> int:
+    """How many whole epochs the checkpoint in `folder` holds (0 when none, or no checkpoint)."""
+    try:
+        return len(json.loads((folder / "state.json").read_text(encoding="utf-8"))["history"]["loss"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def read_checkpoint(folder: Path) -> tuple[TrainingResult, dict] | None:
+    """The checkpoint in `folder` as a stopped TrainingResult, and what was recorded with it; None
+    when it holds no whole epoch yet."""
+    if not (folder / "state.json").is_file():
+        return None
+    import keras
+
+    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    model = keras.saving.load_model(folder / state.pop("model"), compile=False, safe_mode=True)
+    result = TrainingResult(model, TrainConfig(**state.pop("config")), state.pop("history"), state.pop("batch_history"),
+                            state.pop("wall_time"), STOPPED)
+    return result, state
 
 
 def limit_threads(threads: int) -> None:
@@ -70,23 +141,18 @@ def limit_threads(threads: int) -> None:
         pass  # TensorFlow is already initialised: its thread pools are fixed for this process
 
 
-def as_model_input(images: np.ndarray) -> np.ndarray:
-    """uint8 N x 28 x 28 → float32 N x 28 x 28 x 1 in [0, 1]."""
-    return (images.astype(np.float32) / 255.0)[..., None]
-
-
 def one_hot(labels: np.ndarray) -> np.ndarray:
     return np.eye(10, dtype=np.float32)[labels]
 
 
-def batches(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int | None = None):
+def batch_pipeline(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int | None = None):
     """uint8 images (N x 28 x 28) and labels as a tf.data pipeline of (images, one-hot) batches,
     reshuffled every epoch when a seed is given.
 
     It runs in the training thread, with no background threads: the pipeline Keras builds from
-    NumPy arrays (a parallel map and prefetching, autotuned) froze the whole process for 8-10 s
-    at some epoch starts here, while TensorFlow shut down the previous epoch's iterator. Taking
-    a batch of indices from memory costs microseconds, so the background threads bought nothing.
+    NumPy arrays (a parallel map and autotuned prefetching) can stall the whole process at an
+    epoch start while TensorFlow shuts down the previous epoch's iterator (bench/README.md),
+    and gathering a batch from memory is too cheap for background threads to pay off.
     """
     import tensorflow as tf
 
@@ -100,7 +166,8 @@ def batches(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int |
 
 
 def train(config: TrainConfig, data: Mnist, on_progress: Callable[[Progress], None] | None = None,
-          stop: threading.Event | None = None) -> Run:
+          stop: threading.Event | None = None,
+          checkpoint: Callable[[TrainingResult], None] | None = None) -> TrainingResult:
     """Train `config` on `data` (its train and validation splits; never the test split)."""
     validate(config)
     import keras
@@ -116,45 +183,49 @@ def train(config: TrainConfig, data: Mnist, on_progress: Callable[[Progress], No
 
         x_style, y_style = styled_examples(x_train, y_train, config.style_images, config.seed)
         x_train, y_train = np.concatenate([x_train, x_style]), np.concatenate([y_train, y_style])
-    steps = math.ceil(len(x_train) / config.batch_size)
+    batches_per_epoch = math.ceil(len(x_train) / config.batch_size)
 
     model = build_model(config)
     fit_model = training_model(model, config)
-    fit_model.compile(optimizer=make_optimizer(config, steps),
+    fit_model.compile(optimizer=make_optimizer(config, batches_per_epoch),
                       loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
                       metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
     # With no distribution strategy, Keras' TensorFlow backend creates the optimizer's and the
     # metrics' variables inside the first traced training step, and tf.function then traces the
     # whole step a second time. Creating them now (the metric above already holds its own)
-    # halves that start-up: about 0.4 s, a tenth of a `quick` run.
+    # halves that start-up, which matters to a one-epoch preset.
     fit_model.optimizer.build(fit_model.trainable_variables)
-    run = Run(model=model, config=config)
+    result = TrainingResult(model=model, config=config)
     stop = stop or threading.Event()
     started = time.perf_counter()
     report = on_progress or (lambda progress: None)
 
     class Reporter(keras.callbacks.Callback):
-        epoch = 0
+        epoch = batch = 0  # 1-based: the epoch and batch in progress
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch + 1
 
         def on_train_batch_end(self, batch, logs=None):
+            self.batch = batch + 1
             logs = {k: float(v) for k, v in (logs or {}).items()}
-            run.batch_history.append(dict(epoch=self.epoch, batch=batch + 1, loss=logs.get("loss"),
-                                          accuracy=logs.get("accuracy")))
-            report(Progress("batch", self.epoch, config.epochs, batch + 1, steps,
+            result.batch_history.append(dict(epoch=self.epoch, batch=self.batch, loss=logs.get("loss"),
+                                             accuracy=logs.get("accuracy")))
+            report(Progress(BATCH, self.epoch, config.epochs, self.batch, batches_per_epoch,
                             time.perf_counter() - started, logs))
             if stop.is_set():
                 self.model.stop_training = True
 
         def on_epoch_end(self, epoch, logs=None):
-            if stop.is_set() and run.batch_history[-1]["batch"] < steps:
+            if stop.is_set() and self.batch < batches_per_epoch:
                 return  # a partial epoch: its batches are kept, its averages would mislead
             logs = {k: float(v) for k, v in (logs or {}).items()}
-            for key in run.history:
-                run.history[key].append(logs.get(key))
-            report(Progress("epoch", epoch + 1, config.epochs, steps, steps,
+            for key in result.history:
+                result.history[key].append(logs.get(key))
+            result.wall_time = time.perf_counter() - started
+            if checkpoint is not None:
+                checkpoint(result)
+            report(Progress(EPOCH, epoch + 1, config.epochs, batches_per_epoch, batches_per_epoch,
                             time.perf_counter() - started, logs))
 
     callbacks = [Reporter()]
@@ -164,12 +235,12 @@ def train(config: TrainConfig, data: Mnist, on_progress: Callable[[Progress], No
                                               restore_best_weights=True)
         callbacks.append(early)
     if not stop.is_set():
-        fit_model.fit(batches(x_train, y_train, config.batch_size, seed=config.seed), epochs=config.epochs,
-                      verbose=0, callbacks=callbacks, shuffle=False,  # batches() shuffles
-                      validation_data=batches(data.x_val, data.y_val, config.batch_size))
-    run.wall_time = time.perf_counter() - started
+        fit_model.fit(batch_pipeline(x_train, y_train, config.batch_size, seed=config.seed), epochs=config.epochs,
+                      verbose=0, callbacks=callbacks, shuffle=False,  # the pipeline shuffles
+                      validation_data=batch_pipeline(data.x_val, data.y_val, config.batch_size))
+    result.wall_time = time.perf_counter() - started
     if stop.is_set():
-        run.ended = STOPPED
+        result.ended = STOPPED
     elif early is not None and early.stopped_epoch > 0:
-        run.ended = EARLY_STOPPED
-    return run
+        result.ended = EARLY_STOPPED
+    return result

@@ -5,7 +5,7 @@ import shlex
 import numpy as np
 import pytest
 
-from mnist_core import evaluate, find_run, load_classifier, load_test_set
+from mnist_core import evaluate_probabilities, find_run, load_classifier, load_test_set
 from mnist_core.cli import config_from_args, parser
 from mnist_core.config import TrainConfig
 from mnist_core.preprocess import NothingDrawnError
@@ -31,7 +31,7 @@ def test_test_accuracy_equals_card(mnist_path):
     clf = load_classifier()
     x_test, y_test = load_test_set(mnist_path)
     probabilities = clf.probabilities(x_test / 255.0)
-    result = evaluate(y_test, probabilities)
+    result = evaluate_probabilities(y_test, probabilities)
     assert result.accuracy == pytest.approx(clf.card["test_accuracy"], abs=1e-4)
     assert np.allclose(probabilities, clf.run.test_probabilities(), atol=1e-4)
 

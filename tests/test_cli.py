@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -26,14 +28,18 @@ def test_help(command):
 
 
 def test_train_then_evaluate_then_list(store, tiny_npz):
+    crashed = store / ".tmp-crashed-save"  # left by a save killed an hour ago: train sweeps it
+    crashed.mkdir(parents=True)
+    os.utime(crashed, (time.time() - 3601, time.time() - 3601))
     result = cli("train", "--preset", "quick", "--epochs", "1", "--batch-size", "64", "--validation-size", "100",
                  "--name", "cli-run", "--data", tiny_npz, check_code=0)
     assert "saved cli-run" in result.stdout and "epoch 1/1" in result.stderr
+    assert sorted(os.listdir(store)) == ["cli-run"]
     card = json.loads((store / "cli-run" / "card.json").read_text())
     assert card["command"] == (
         "python -m mnist_core train --preset quick --epochs 1 --batch-size 64 --lr 0.02 --lr-schedule one-cycle "
         "--optimizer adam --label-smoothing 0.1 --dropout 0.0 --no-early-stopping --early-stopping-patience 3 "
-        "--no-augment --seed 0 "
+        "--no-augment --seed 0 --style-images 0 "
         f"--validation-size 100 --train-size 0 --name cli-run --data {tiny_npz}")
     assert card["hyperparameters"]["batch_size"] == 64 and card["epochs_done"] == 1
     result = cli("evaluate", "--model", "cli-run", "--data", tiny_npz, "--json", check_code=0)
@@ -95,3 +101,39 @@ def test_predict_unknown_model(tmp_path):
 def test_train_refuses_a_taken_name_before_training(store):
     result = cli("train", "--preset", "quick", "--name", "default", check_code=2)
     assert "a model called 'default' already exists" in result.stderr and "epoch" not in result.stderr
+
+
+def test_a_failed_save_keeps_the_trained_network_and_says_where(store, tiny_npz, monkeypatch, capsys):
+    import keras
+
+    from mnist_core import cli
+
+    def broken_export(*args, **kwargs):
+        raise RuntimeError("no ONNX today")
+
+    monkeypatch.setattr(signal, "signal", lambda *args: None)  # in-process: leave pytest's handlers alone
+    monkeypatch.setattr(keras.Model, "export", broken_export)
+    code = cli.main(["train", "--preset", "seed-mlp", "--epochs", "2", "--validation-size", "100",
+                     "--name", "unexported", "--data", str(tiny_npz), "--store", str(store)])
+    (kept,) = os.listdir(store)  # the network, kept; no run and no checkpoint left
+    assert code == 2 and kept.startswith(".unsaved-unexported-")
+    assert capsys.readouterr().err.endswith(
+        "error: could not save 'unexported' (exporting it to ONNX failed: RuntimeError: no ONNX today); "
+        f"the trained network is kept in the model store as {kept}/model.keras\n")
+    assert keras.saving.load_model(store / kept / "model.keras").count_params() > 0
+
+
+def test_interrupted_trainings_that_cannot_be_saved_are_kept_once(store, capsys):
+    from mnist_core.cli import recover_abandoned
+
+    (store / ".checkpoint-empty").mkdir(parents=True)  # killed before its first whole epoch
+    (store / ".checkpoint-broken").mkdir()
+    (store / ".checkpoint-broken" / "state.json").write_text("{not json")
+    recover_abandoned(store)
+    (kept,) = os.listdir(store)
+    assert kept.startswith(".unsaved-broken-") and sorted(os.listdir(store / kept)) == ["lock", "state.json"]
+    assert capsys.readouterr().err == ("warning: could not save the interrupted training 'broken': Expecting "
+                                       "property name enclosed in double quotes: line 1 column 2 (char 1); it is "
+                                       f"kept in the model store as {kept}\n")
+    recover_abandoned(store)  # not tried again
+    assert os.listdir(store) == [kept] and capsys.readouterr().err == ""

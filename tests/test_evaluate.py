@@ -1,6 +1,7 @@
 import numpy as np
 
-from mnist_core.evaluate import cell_examples, confusion_sentences, evaluate
+from mnist_core.evaluate import (cell_examples, confusion_sentences, evaluate_probabilities, model_probabilities,
+                                 scale_images)
 
 
 def one_hot_probabilities(predicted, confidence):
@@ -17,7 +18,7 @@ CONFIDENCE = np.array([0.6, 0.9, 0.8, 0.7, 0.5, 0.9, 0.9, 0.9, 0.9, 0.9])
 
 
 def test_figures_are_exact():
-    result = evaluate(LABELS, one_hot_probabilities(PREDICTED, CONFIDENCE))
+    result = evaluate_probabilities(LABELS, one_hot_probabilities(PREDICTED, CONFIDENCE))
     assert result.accuracy == 0.6 and result.errors == 4
     assert result.confusion[4, 9] == 3 and result.confusion[2, 7] == 1 and result.confusion.sum() == 10
     assert result.recall[4] == 0.25 and result.precision[7] == 2 / 3
@@ -33,3 +34,21 @@ def test_cell_examples_most_confident_first():
     probabilities = one_hot_probabilities(PREDICTED, CONFIDENCE)
     assert cell_examples(LABELS, probabilities, 4, 9).tolist() == [1, 3, 0]
     assert cell_examples(LABELS, probabilities, 3, 5).tolist() == []
+
+
+def test_a_network_sees_scaled_images_and_gives_float32_probabilities():
+    images = np.array([np.full((28, 28), 0), np.full((28, 28), 51), np.full((28, 28), 255)], np.uint8)
+    scaled = scale_images(images)
+    assert scaled.dtype == np.float32 and scaled.shape == (3, 28, 28, 1)
+    assert np.array_equal(scaled[:, 0, 0, 0], np.float32([0.0, 0.2, 1.0]))
+
+    class Network:  # what a Keras model offers: predict(batch, batch_size=, verbose=)
+        def predict(self, batch, batch_size, verbose):
+            self.seen = batch
+            return np.repeat(batch[:, :1, 0, 0].astype(np.float64), 10, axis=1)
+
+    network = Network()
+    probabilities = model_probabilities(network, images)
+    assert np.array_equal(network.seen, scaled)
+    assert probabilities.dtype == np.float32 and probabilities.shape == (3, 10)
+    assert probabilities[1, 9] == np.float32(0.2)

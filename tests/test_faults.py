@@ -1,5 +1,6 @@
-"""Faults: a killed training, two people pressing Start at once."""
+"""Faults: a killed or terminated training, two people pressing Start at once."""
 
+import json
 import os
 import signal
 import subprocess
@@ -9,24 +10,66 @@ from mnist_core import jobs, list_runs
 from tests.conftest import ROOT, app_test
 
 
-def test_kill_9_mid_epoch_leaves_the_store_intact(store, tiny_npz):
+def train_command(tiny_npz, *args):
+    return [sys.executable, "-m", "mnist_core", "train", "--preset", "seed-mlp", "--data", str(tiny_npz),
+            "--validation-size", "100", *args]
+
+
+def start_until(command, store, text):
+    """A training process, returned once `text` has appeared on its stderr."""
     env = {**os.environ, "MNIST_STORE_DIR": str(store), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    base = [sys.executable, "-m", "mnist_core", "train", "--preset", "seed-mlp", "--data", str(tiny_npz),
-            "--validation-size", "100"]
-    subprocess.run(base + ["--epochs", "1", "--name", "earlier"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    before = {p.name: sorted(x.name for x in p.iterdir()) for p in store.iterdir()}
-    process = subprocess.Popen(base + ["--epochs", "400", "--batch-size", "10", "--name", "killed"], cwd=ROOT,
-                               env=env, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     seen = ""
-    while "epoch 2/400" not in seen:  # well into training
+    while text not in seen:
         seen += process.stderr.read(64)
         assert process.poll() is None, seen[-2000:]
+    return process
+
+
+def card(store, name):
+    return json.loads((store / name / "card.json").read_text())
+
+
+def test_kill_9_loses_at_most_the_epoch_in_progress(store, tiny_npz):
+    env = {**os.environ, "MNIST_STORE_DIR": str(store), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    subprocess.run(train_command(tiny_npz, "--epochs", "1", "--name", "earlier"), cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    before = {p.name: sorted(x.name for x in p.iterdir()) for p in store.iterdir()}
+    process = start_until(train_command(tiny_npz, "--epochs", "400", "--batch-size", "10", "--name", "killed"),
+                          store, "epoch 3/400")  # two whole epochs done
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    after = {p.name: sorted(x.name for x in p.iterdir()) for p in store.iterdir()}
-    assert after == before
+    after = {p.name: sorted(x.name for x in p.iterdir()) for p in store.iterdir() if p.name != ".checkpoint-killed"}
+    assert after == before  # no half-written run
     assert [r.name for r in list_runs() if not r.bundled] == ["earlier"]
+    state = json.loads((store / ".checkpoint-killed" / "state.json").read_text())
+    done = len(state["history"]["loss"])
+    assert done >= 2 and state["model"] == f"epoch-{done}.keras"
+    assert (store / ".checkpoint-killed" / state["model"]).is_file()
+    # the name is held until the checkpoint is saved; the next training to start saves it
+    refused = subprocess.run(train_command(tiny_npz, "--name", "killed"), cwd=ROOT, env=env, capture_output=True,
+                             text=True)
+    assert refused.returncode == 2 and "a training called 'killed' is running or awaits saving" in refused.stderr
+    result = subprocess.run(train_command(tiny_npz, "--epochs", "1", "--name", "next"), cwd=ROOT, env=env,
+                            capture_output=True, text=True, check=True)
+    assert f"saved the interrupted training 'killed' as a stopped run ({done} epochs)" in result.stderr
+    assert sorted(os.listdir(store)) == ["earlier", "killed", "next"]
+    recovered = card(store, "killed")
+    assert recovered["ended"] == "stopped" and recovered["epochs_done"] == done
+    assert recovered["history"]["loss"] == state["history"]["loss"] and 0 < recovered["test_accuracy"] <= 1
+    assert "--epochs 400 --batch-size 10 " in recovered["command"] and "--name killed" in recovered["command"]
+
+
+def test_sigterm_stops_after_the_batch_and_saves(store, tiny_npz):
+    process = start_until(train_command(tiny_npz, "--epochs", "400", "--batch-size", "10", "--name", "terminated"),
+                          store, "epoch 2/400")
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err[-2000:]
+    assert "stopped: saving the partial run" in err and "saved terminated" in out
+    saved = card(store, "terminated")
+    assert saved["ended"] == "stopped" and 1 <= saved["epochs_done"] < 400
+    assert sorted(os.listdir(store)) == ["terminated"]  # its checkpoint is gone once it is saved
 
 
 def test_two_sessions_pressing_start_get_one_training(store, tiny_npz, monkeypatch):
@@ -48,5 +91,5 @@ def test_two_sessions_pressing_start_get_one_training(store, tiny_npz, monkeypat
     assert any("'first-press') is already running" in w for w in warnings), warnings
     job.request_stop()
     job.thread.join(120)
-    assert job.state == jobs.DONE and not job.thread.is_alive()
+    assert job.status == jobs.SAVED and not job.thread.is_alive()
     assert sorted(r.name for r in list_runs() if not r.bundled) == ["first-press"]

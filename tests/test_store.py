@@ -1,5 +1,8 @@
 import json
 import os
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -7,44 +10,54 @@ import pytest
 from mnist_core import load_classifier
 from mnist_core.config import ConfigError, make_config
 from mnist_core.data import split_validation
-from mnist_core.store import StoreError, delete_run, find_run, list_runs, load_keras_model, save_run
+from mnist_core.evaluate import evaluate_probabilities, model_probabilities
+from mnist_core.store import (StoreError, abandoned_checkpoints, check_new_name, claim_checkpoint, delete_run,
+                              find_run, list_runs, load_keras_model, remove_stale_temporaries)
+from mnist_core.store import save_run as store_save_run
 from mnist_core.train import train
-from tests.conftest import tiny_arrays
+from tests.conftest import ROOT, tiny_arrays
 
 
 @pytest.fixture(scope="module")
 def tiny():
     data = split_validation(tiny_arrays(), validation_size=100, seed=0)
-    return data, train(make_config("quick", epochs=1, batch_size=50), data)
+    result = train(make_config("quick", epochs=1, batch_size=50), data)
+    probabilities = model_probabilities(result.model, data.x_test)
+    return data, result, probabilities, evaluate_probabilities(data.y_test, probabilities).accuracy
+
+
+def save_run(tiny, name, **kwargs):
+    """Save the tiny training with its test figures, as the train command does."""
+    _, result, probabilities, accuracy = tiny
+    return store_save_run(result, name, probabilities, accuracy, **kwargs)
 
 
 def test_save_list_find_delete(tiny, store):
-    data, run = tiny
-    saved = save_run(run, "first", data.x_test, data.y_test, command="python -m mnist_core train x")
+    data, result, probabilities, accuracy = tiny
+    saved = save_run(tiny, "first", command="python -m mnist_core train x")
     assert sorted(p.name for p in saved.path.iterdir()) == ["card.json", "model.keras", "model.onnx",
                                                             "test_probabilities.npy"]
     card = json.loads((saved.path / "card.json").read_text())
     assert card["preset"] == "quick" and card["hyperparameters"]["batch_size"] == 50
     assert card["ended"] == "finished" and card["epochs_done"] == 1 and card["command"].startswith("python -m")
     assert set(card["versions"]) == {"python", "tensorflow", "keras", "numpy"}
-    probabilities = saved.test_probabilities()
-    assert probabilities.shape == (200, 10)
-    assert card["test_accuracy"] == float((probabilities.argmax(1) == data.y_test).mean())
+    # the store keeps the figures it is given; the caller computed them from the test set
+    assert np.array_equal(saved.test_probabilities(), probabilities) and probabilities.shape == (200, 10)
+    assert card["test_accuracy"] == accuracy == float((probabilities.argmax(1) == data.y_test).mean())
     names = [r.name for r in list_runs(store)]
     assert "first" in names and names.index("default") < names.index("first")
     assert find_run("first").path == store / "first"
     clf = load_classifier("first")
-    keras_out = run.model.predict(data.x_test[:5, ..., None] / 255.0, verbose=0)
+    keras_out = result.model.predict(data.x_test[:5, ..., None] / 255.0, verbose=0)
     assert np.allclose(clf.probabilities(data.x_test[:5] / 255.0), keras_out, atol=1e-5)
-    with pytest.raises(StoreError, match="already exists"):
-        save_run(run, "first", data.x_test, data.y_test)
+    with pytest.raises(ConfigError, match="a model called 'first' already exists"):
+        save_run(tiny, "first")
     delete_run("first")
     assert not (store / "first").exists() and "first" not in [r.name for r in list_runs()]
 
 
 def test_interrupted_save_leaves_store_as_it_was(tiny, store, monkeypatch):
-    data, run = tiny
-    save_run(run, "kept", data.x_test, data.y_test)
+    save_run(tiny, "kept")
     before = sorted(os.listdir(store))
 
     def crash(*args):
@@ -52,13 +65,12 @@ def test_interrupted_save_leaves_store_as_it_was(tiny, store, monkeypatch):
 
     monkeypatch.setattr(os, "rename", crash)
     with pytest.raises(StoreError, match="No space left on device.*earlier runs are untouched"):
-        save_run(run, "lost", data.x_test, data.y_test)
+        save_run(tiny, "lost")
     assert sorted(os.listdir(store)) == before  # no temporary folder, no half run
     assert [r.name for r in list_runs() if not r.bundled] == ["kept"]
 
 
 def test_read_only_store(tiny, tmp_path, monkeypatch):
-    data, run = tiny
     read_only = tmp_path / "ro"
     read_only.mkdir()
     read_only.chmod(0o500)
@@ -68,28 +80,25 @@ def test_read_only_store(tiny, tmp_path, monkeypatch):
         read_only.rmdir()
         read_only.write_text("not a folder")
     with pytest.raises(StoreError, match="cannot write to the model store"):
-        save_run(run, "nope", data.x_test, data.y_test)
+        save_run(tiny, "nope")
 
 
 @pytest.mark.parametrize("name", ["../escape", "/abs", "a\x00b", "x" * 500])
 def test_save_refuses_bad_names(tiny, store, name):
-    data, run = tiny
     with pytest.raises(ConfigError):
-        save_run(run, name, data.x_test, data.y_test)
+        save_run(tiny, name)
     assert not store.exists() or os.listdir(store) == []
 
 
 def test_bundled_cannot_be_deleted_or_shadowed(tiny, store):
-    data, run = tiny
     with pytest.raises(StoreError, match="bundled model and cannot be deleted"):
         delete_run("default")
-    with pytest.raises(StoreError, match="name of a bundled model"):
-        save_run(run, "default", data.x_test, data.y_test)
+    with pytest.raises(ConfigError, match="a model called 'default' already exists"):
+        save_run(tiny, "default")
 
 
 def test_broken_runs_are_listed_with_the_problem_and_refused(tiny, store):
-    data, run = tiny
-    saved = save_run(run, "good", data.x_test, data.y_test)
+    saved = save_run(tiny, "good")
     for name, damage in [("nocard", lambda p: (p / "card.json").unlink()),
                          ("badcard", lambda p: (p / "card.json").write_text("{not json")),
                          ("noonnx", lambda p: (p / "model.onnx").unlink())]:
@@ -107,8 +116,7 @@ def test_broken_runs_are_listed_with_the_problem_and_refused(tiny, store):
 
 @pytest.mark.parametrize("content", [b"", b"\x00garbage" * 100, None])
 def test_corrupt_model_files(tiny, store, content):
-    data, run = tiny
-    saved = save_run(run, "corrupt", data.x_test, data.y_test)
+    saved = save_run(tiny, "corrupt")
     for file in ("model.onnx", "model.keras"):
         path = saved.path / file
         path.write_bytes(path.read_bytes()[:2000] if content is None else content)
@@ -157,8 +165,69 @@ def test_lambda_layer_is_refused_in_safe_mode(store):
         load_keras_model(find_run("lambda"))
 
 
+def test_stale_temporaries_are_removed_and_nothing_else(store):
+    names = [".tmp-old-1", ".deleted-old-2", ".tmp-fresh-3", "a-run", ".unrelated"]
+    for name in names:
+        (store / name).mkdir(parents=True)
+    hour_ago = time.time() - 3601
+    for name in (".tmp-old-1", ".deleted-old-2", "a-run", ".unrelated"):
+        os.utime(store / name, (hour_ago, hour_ago))
+    assert sorted(p.name for p in remove_stale_temporaries(store)) == [".deleted-old-2", ".tmp-old-1"]
+    assert sorted(os.listdir(store)) == [".tmp-fresh-3", ".unrelated", "a-run"]  # a save may still be writing
+
+
 def test_unknown_name():
     with pytest.raises(StoreError, match="no saved model called 'ghost'"):
         find_run("ghost")
     with pytest.raises(StoreError, match="may not contain"):
         find_run("../ghost")
+
+
+def test_a_failed_export_keeps_the_trained_network(tiny, store, monkeypatch):
+    data, result, _, _ = tiny
+
+    def broken_export(*args, **kwargs):
+        raise RuntimeError("tf2onnx cannot convert this op")
+
+    monkeypatch.setattr(type(result.model), "export", broken_export)
+    with pytest.raises(StoreError) as raised:
+        save_run(tiny, "unexported")
+    (kept,) = [p for p in store.iterdir() if p.name.startswith(".unsaved-unexported-")]
+    assert str(raised.value) == ("could not save 'unexported' (exporting it to ONNX failed: RuntimeError: tf2onnx "
+                                 f"cannot convert this op); the trained network is kept in the model store as "
+                                 f"{kept.name}/model.keras")
+    assert raised.value.kept == kept and [r.name for r in list_runs() if not r.bundled] == []
+    import keras
+
+    recovered = keras.saving.load_model(kept / "model.keras", compile=False)
+    assert np.allclose(recovered.predict(data.x_test[:5, ..., None] / 255.0, verbose=0),
+                       result.model.predict(data.x_test[:5, ..., None] / 255.0, verbose=0), atol=1e-6)
+    old = time.time() - 7200
+    os.utime(kept, (old, old))
+    assert remove_stale_temporaries(store) == [] and kept.is_dir()  # never swept: a person recovers it
+
+
+def test_a_checkpoint_claims_its_name_until_its_process_is_gone(store):
+    held = subprocess.Popen([sys.executable, "-c", f"""
+import sys, time
+from pathlib import Path
+from mnist_core.store import claim_checkpoint
+checkpoint = claim_checkpoint("held", Path({str(store)!r}))  # held while it lives
+print("claimed", flush=True)
+time.sleep(600)
+"""], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert held.stdout.readline() == "claimed\n"
+    with pytest.raises(ConfigError, match="a training called 'held' is running or awaits saving"):
+        check_new_name("held", store)
+    with pytest.raises(ConfigError, match="a training called 'held' is running or awaits saving"):
+        claim_checkpoint("held", store)
+    check_new_name("held", store, saving=True)  # its own training may save under it
+    mine = claim_checkpoint("mine", store)
+    assert abandoned_checkpoints(store) == []  # both trainings are alive
+    held.kill()
+    held.wait()
+    (abandoned,) = abandoned_checkpoints(store)
+    assert abandoned.name == "held" and abandoned_checkpoints(store) == []  # now locked by this caller
+    abandoned.remove()
+    mine.remove()
+    assert sorted(os.listdir(store)) == []

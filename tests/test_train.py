@@ -1,3 +1,4 @@
+import os
 import threading
 
 import numpy as np
@@ -5,7 +6,9 @@ import pytest
 
 from mnist_core.config import make_config
 from mnist_core.data import load_mnist, split_validation
-from mnist_core.train import STOPPED, batches, train
+from mnist_core.evaluate import model_probabilities
+from mnist_core.train import (STOPPED, ThinnedList, batch_pipeline, checkpoint_epochs, read_checkpoint, train,
+                              write_checkpoint)
 from tests.conftest import tiny_arrays
 
 
@@ -14,10 +17,10 @@ def tiny_data():
     return split_validation(tiny_arrays(), validation_size=100, seed=0)
 
 
-def test_batches_cover_every_image_once_per_epoch_in_a_new_order():
+def test_batch_pipeline_covers_every_image_once_per_epoch_in_a_new_order():
     images = np.arange(10, dtype=np.uint8)[:, None, None] * np.ones((1, 28, 28), np.uint8)  # image i is all i
     labels = np.arange(10)
-    pipeline = batches(images, labels, batch_size=4, seed=3)
+    pipeline = batch_pipeline(images, labels, batch_size=4, seed=3)
     epochs = [[(x.numpy(), y.numpy()) for x, y in pipeline] for _ in range(2)]
     for epoch in epochs:
         assert [x.shape for x, _ in epoch] == [(4, 28, 28, 1), (4, 28, 28, 1), (2, 28, 28, 1)]
@@ -26,22 +29,23 @@ def test_batches_cover_every_image_once_per_epoch_in_a_new_order():
         assert np.array_equal(np.concatenate([y for _, y in epoch]).argmax(1), order)  # labels travel with images
     first, second = (np.concatenate([x[:, 0, 0, 0] for x, _ in epoch]) for epoch in epochs)
     assert not np.array_equal(first, second)  # reshuffled
-    in_order = np.concatenate([x[:, 0, 0, 0] for x, _ in batches(images, labels, batch_size=4)])
+    in_order = np.concatenate([x[:, 0, 0, 0] for x, _ in batch_pipeline(images, labels, batch_size=4)])
     assert list(in_order) == list(range(10))  # validation: no seed, no shuffle
 
 
 def test_one_epoch_records_batches_and_epochs(tiny_data):
     seen = []
-    run = train(make_config("seed-mlp", epochs=1, batch_size=50), tiny_data, on_progress=seen.append)
-    assert run.ended == "finished" and run.epochs_done == 1
-    assert len(run.batch_history) == 10  # 500 training images / 50
-    assert [b["batch"] for b in run.batch_history] == list(range(1, 11))
-    assert all(b["loss"] > 0 and 0 <= b["accuracy"] <= 1 for b in run.batch_history)
-    assert set(run.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
-    assert all(len(v) == 1 for v in run.history.values())
+    result = train(make_config("seed-mlp", epochs=1, batch_size=50), tiny_data, on_progress=seen.append)
+    assert result.ended == "finished" and result.epochs_done == 1
+    assert len(result.batch_history) == 10  # 500 training images / 50
+    assert [b["batch"] for b in result.batch_history] == list(range(1, 11))
+    assert all(b["loss"] > 0 and 0 <= b["accuracy"] <= 1 for b in result.batch_history)
+    assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(v) == 1 for v in result.history.values())
     assert [p.kind for p in seen].count("batch") == 10 and seen[-1].kind == "epoch"
+    assert {p.batches_per_epoch for p in seen} == {10} and [p.step for p in seen[:3]] == [1, 2, 3]
     assert seen[-1].fraction == 1.0
-    assert run.model.predict(np.zeros((2, 28, 28, 1)), verbose=0).shape == (2, 10)
+    assert result.model.predict(np.zeros((2, 28, 28, 1)), verbose=0).shape == (2, 10)
 
 
 def test_stop_within_one_batch(tiny_data):
@@ -51,17 +55,17 @@ def test_stop_within_one_batch(tiny_data):
         if progress.kind == "batch" and progress.batch == 3:
             stop.set()
 
-    run = train(make_config("quick", epochs=5, batch_size=20), tiny_data, on_progress=stop_at_third, stop=stop)
-    assert run.ended == STOPPED
-    assert len(run.batch_history) == 3  # the batch in flight finished; no further batch ran
-    assert run.epochs_done == 0  # the partial epoch is not reported as an epoch
-    assert run.model.count_params() > 0
+    result = train(make_config("quick", epochs=5, batch_size=20), tiny_data, on_progress=stop_at_third, stop=stop)
+    assert result.ended == STOPPED
+    assert len(result.batch_history) == 3  # the batch in flight finished; no further batch ran
+    assert result.epochs_done == 0  # the partial epoch is not reported as an epoch
+    assert result.model.count_params() > 0
 
 
 def test_augmented_training_runs(tiny_data):
-    run = train(make_config("best", epochs=1, batch_size=100, train_size=200), tiny_data)
-    assert run.epochs_done == 1 and len(run.batch_history) == 2
-    assert [layer.name for layer in run.model.layers if "random" in layer.name] == []  # not in the saved net
+    result = train(make_config("best", epochs=1, batch_size=100, train_size=200), tiny_data)
+    assert result.epochs_done == 1 and len(result.batch_history) == 2
+    assert [layer.name for layer in result.model.layers if "random" in layer.name] == []  # not in the saved net
 
 
 def test_label_smoothing_softens_the_targets(tiny_data):
@@ -76,9 +80,9 @@ def test_label_smoothing_softens_the_targets(tiny_data):
 
 
 def test_early_stopping_reports_it(tiny_data):
-    run = train(make_config("seed-mlp", epochs=30, batch_size=100, learning_rate=5.0, early_stopping=True,
-                            patience=1), tiny_data)
-    assert run.ended == "early-stopped" and run.epochs_done < 30
+    result = train(make_config("seed-mlp", epochs=30, batch_size=100, learning_rate=5.0, early_stopping=True,
+                               patience=1), tiny_data)
+    assert result.ended == "early-stopped" and result.epochs_done < 30
 
 
 def test_seed_mlp_reaches_97_percent_by_epoch_three(mnist_path):
@@ -86,7 +90,40 @@ def test_seed_mlp_reaches_97_percent_by_epoch_three(mnist_path):
     seeds and shuffles, after 3 epochs 97.2-97.4%. Our validation split comes from the training
     set (harder: ~96.7% at epoch 3), so both are checked."""
     data = load_mnist(mnist_path)
-    run = train(make_config("seed-mlp", epochs=3), data)
-    test_accuracy = (run.model.predict(data.x_test[..., None] / 255.0, verbose=0).argmax(1) == data.y_test).mean()
+    result = train(make_config("seed-mlp", epochs=3), data)
+    test_accuracy = (model_probabilities(result.model, data.x_test).argmax(1) == data.y_test).mean()
     assert test_accuracy >= 0.97, test_accuracy
-    assert run.history["val_accuracy"][2] >= 0.96, run.history
+    assert result.history["val_accuracy"][2] >= 0.96, result.history
+
+
+def test_thinned_list_stays_bounded_and_evenly_spaced():
+    points = ThinnedList(limit=10)
+    for i in range(1000):
+        points.append(i)
+    assert len(points) <= 10 and points[0] == 0
+    gaps = {b - a for a, b in zip(points, points[1:])}
+    assert gaps == {128} and points[-1] >= 1000 - 128  # 1000 points at a stride of 128, up to the end
+    short = ThinnedList(limit=10)
+    for i in range(7):
+        short.append(i)
+    assert short == list(range(7))  # under the limit nothing is dropped
+
+
+def test_every_whole_epoch_is_checkpointed_and_reads_back_as_stopped(tiny_data, tmp_path):
+    folder = tmp_path / "checkpoint"
+    folder.mkdir()
+    written = []
+
+    def checkpoint(result):
+        write_checkpoint(folder, result, command="python -m mnist_core train x", data=None)
+        written.append((result.epochs_done, sorted(os.listdir(folder))))
+
+    assert read_checkpoint(folder) is None and checkpoint_epochs(folder) == 0  # nothing before the first epoch
+    result = train(make_config("seed-mlp", epochs=3, batch_size=50), tiny_data, checkpoint=checkpoint)
+    assert written == [(n, [f"epoch-{n}.keras", "state.json"]) for n in (1, 2, 3)]  # only the latest network
+    recovered, recorded = read_checkpoint(folder)
+    assert recorded == {"command": "python -m mnist_core train x", "data": None} and checkpoint_epochs(folder) == 3
+    assert recovered.ended == STOPPED and recovered.config == result.config and recovered.epochs_done == 3
+    assert recovered.history == result.history and recovered.batch_history == list(result.batch_history)
+    images = tiny_data.x_test[:5, ..., None] / 255.0
+    assert np.allclose(recovered.model.predict(images, verbose=0), result.model.predict(images, verbose=0), atol=1e-6)
