@@ -4,12 +4,12 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from mnist_core import DrawingError, NothingDrawnError, read_image
-from pages import charts, ui
+from pages import active_model, canvas, charts, deep_link
 
-ui.require_navigation()
+deep_link.require_navigation()
 
 st.title("Draw a digit")
-clf = ui.active_classifier()
+clf = active_model.classifier()
 st.session_state.setdefault("canvas_round", 0)
 
 
@@ -19,7 +19,7 @@ def draw_and_read() -> None:
     left, right = st.columns([1, 1], gap="large")
     with left:
         stroke = st.slider("Pen width", 6, 40, 18, help="MNIST digits have strokes about a tenth of their height.")
-        canvas = st_canvas(
+        drawing = st_canvas(
             stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
             height=280, width=280, drawing_mode="freedraw", update_streamlit=True, return_image_data=True,
             key=f"canvas-{st.session_state.canvas_round}",
@@ -29,8 +29,8 @@ def draw_and_read() -> None:
             st.rerun(scope="fragment")
         upload = st.file_uploader("…or upload a picture of a digit", type=["png", "jpg", "jpeg", "gif", "bmp", "webp"])
 
-    strokes = len((canvas.json_data or {}).get("objects", []))
-    image, source = canvas.image_data, f"drawing ({strokes} stroke{'s' if strokes != 1 else ''})"
+    strokes = len((drawing.json_data or {}).get("objects", []))
+    image, source = drawing.image_data, f"drawing ({strokes} stroke{'s' if strokes != 1 else ''})"
     if upload is not None:
         try:
             image, source = read_image(upload.getvalue()), f"upload {upload.name} (remove it to read the canvas)"
@@ -54,4 +54,4 @@ def draw_and_read() -> None:
 
 
 draw_and_read()
-ui.keep_canvas_toolbar_off_the_canvas()
+canvas.keep_toolbar_off_the_canvas()

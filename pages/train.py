@@ -8,9 +8,9 @@ import streamlit as st
 from mnist_core import ConfigError, make_config
 from mnist_core.config import LR_SCHEDULES, OPTIMIZERS, PRESETS
 from mnist_core.jobs import DONE, FAILED, JobBusyError, current_job, start_training
-from pages import charts, ui
+from pages import active_model, charts, deep_link
 
-ui.require_navigation()
+deep_link.require_navigation()
 
 # Training runs in its own process, leaves one core to the people drawing (on a 1-core machine
 # it takes the only one) and gives way to them: lower CPU priority.
@@ -90,8 +90,8 @@ def show_job(job) -> None:
         if st.session_state.get("toasted") != job.name:
             st.session_state.toasted = job.name
             st.toast(f"Saved {job.name}: {card['test_accuracy']:.2%}", icon="✅")
-        st.button("Make it the active model", on_click=ui.set_active, args=(job.name,),
-                  disabled=st.session_state.get("active_model") == job.name)
+        st.button("Make it the active model", on_click=active_model.make_active, args=(job.name,),
+                  disabled=active_model.name() == job.name)
 
 
 job = current_job()
