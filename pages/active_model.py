@@ -8,6 +8,7 @@ import streamlit as st
 from mnist_core import StoreError
 from mnist_core.store import DEFAULT_MODEL
 from pages import loaders
+from pages.redact import without_paths
 
 
 def name() -> str | None:
@@ -44,5 +45,5 @@ def classifier():
     try:
         return loaders.classifier(model)
     except StoreError as exc:
-        st.error(f"Model {model!r} cannot be loaded: {exc}")
+        st.error(f"Model {model!r} cannot be loaded: {without_paths(exc)}")
         return None

@@ -7,6 +7,7 @@ from mnist_core import StoreError, evaluate
 from mnist_core.evaluate import cell_examples, confusion_sentences
 from pages import active_model, charts, deep_link, loaders
 from pages.images import enlarge
+from pages.redact import without_paths
 
 deep_link.require_navigation()
 
@@ -21,7 +22,7 @@ x_test, y_test = data
 try:
     probabilities = clf.run.test_probabilities()
 except StoreError as exc:
-    st.error(str(exc))
+    st.error(without_paths(exc))
     st.stop()
 if len(probabilities) != len(y_test):
     st.error(f"Model {clf.name} was evaluated on {len(probabilities)} test images, but this test set has {len(y_test)}.")

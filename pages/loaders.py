@@ -7,6 +7,7 @@ import streamlit as st
 
 from mnist_core import DatasetError, list_runs, load_classifier, load_test_set
 from mnist_core.store import BUNDLED_DIR, store_dir
+from pages.redact import without_paths
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -25,7 +26,7 @@ def test_set():
     try:
         return _test_set(os.environ.get("MNIST_PATH"))
     except DatasetError as exc:
-        st.warning(f"The MNIST test set is not available, so test images cannot be shown. {exc}")
+        st.warning(f"The MNIST test set is not available, so test images cannot be shown. {without_paths(exc)}")
         return None
 
 

@@ -7,6 +7,7 @@ from mnist_core import StoreError, delete_run
 from mnist_core.store import DEFAULT_MODEL
 from pages import active_model, charts, deep_link, loaders
 from pages.model_card import model_card
+from pages.redact import without_paths
 
 deep_link.require_navigation()
 
@@ -21,7 +22,7 @@ table = pd.DataFrame([{
     "ended": (run.card or {}).get("ended"),
     "created": (run.card or {}).get("created"),
     "kind": "bundled" if run.bundled else "yours",
-    "status": run.problem or "ok",
+    "status": without_paths(run.problem or "ok"),
 } for run in runs])
 selection = st.dataframe(
     table, hide_index=True, on_select="rerun", selection_mode="single-row", key="runs-table", width="stretch",
@@ -33,7 +34,7 @@ chosen = runs[rows[0]] if rows else None
 if chosen is None:
     st.caption("Select a row to make it active, download it or delete it.")
 elif chosen.problem:
-    st.error(f"{chosen.name} cannot be used: {chosen.problem}.")
+    st.error(f"{chosen.name} cannot be used: {without_paths(chosen.problem)}.")
 else:
     st.subheader(chosen.name)
     c1, c2, c3 = st.columns(3)
@@ -56,7 +57,7 @@ else:
                     active_model.make_active(DEFAULT_MODEL)
                 st.toast(f"Deleted {chosen.name}")
             except (StoreError, OSError) as exc:
-                st.error(f"Could not delete {chosen.name}: {exc}")
+                st.error(f"Could not delete {chosen.name}: {without_paths(exc)}")
             st.session_state.confirm_delete = None
             st.rerun()
         if no.button("Cancel"):

@@ -9,6 +9,7 @@ from mnist_core import ConfigError, make_config
 from mnist_core.config import LR_SCHEDULES, OPTIMIZERS, PRESETS
 from mnist_core.jobs import DONE, FAILED, JobBusyError, current_job, start_training
 from pages import active_model, charts, deep_link
+from pages.redact import without_paths
 
 deep_link.require_navigation()
 
@@ -56,7 +57,7 @@ if submitted:
         start_training(config, name, threads=TRAIN_THREADS, nice=TRAIN_NICE)
         st.session_state.fresh_run_name = True
     except ConfigError as exc:
-        st.error(f"Not started: {exc}")
+        st.error(f"Not started: {without_paths(exc)}")
     except JobBusyError as exc:
         st.warning(f"Not started: {exc}. Its progress is shown below.")
 
@@ -82,7 +83,7 @@ def show_job(job) -> None:
     if job.batches:
         st.plotly_chart(charts.batch_curve(job.batches), width="stretch")
     if job.state == FAILED:
-        st.error(f"Training failed: {job.error}")
+        st.error(f"Training failed: {without_paths(job.error)}")
     if job.state == DONE:
         card = job.saved.card
         st.success(f"Saved **{job.name}** ({job.ended}): test accuracy **{card['test_accuracy']:.2%}** after "
