@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages import ui
+from pages import active_model, deep_link
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
@@ -20,7 +20,7 @@ navigation = st.navigation([
     st.Page(PAGES / "explore.py", title="Explore", icon=":material/grid_on:", url_path="explore"),
     st.Page(PAGES / "models.py", title="Models", icon=":material/inventory_2:", url_path="models"),
 ])
-ui.mark_navigation()
-ui.model_picker()
+deep_link.mark_navigation()
+active_model.sidebar_picker()
 st.sidebar.caption("mnist-studio · MIT licence · MNIST by LeCun, Cortes & Burges (CC BY-SA 3.0)")
 navigation.run()

@@ -7,15 +7,21 @@ many MNIST demos misread digits drawn small or off-centre.
 """
 
 import io
+import struct
+from contextlib import contextmanager
 
 import numpy as np
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
 
 FIELD, BOX = 28, 20
 CENTRE = 14.0  # MNIST's mean centre of mass, in pixel-index coordinates
 INK_THRESHOLD = 0.1  # of the full ink range: fainter pixels count as background for the crop
-MAX_PIXELS = 4096 * 4096
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")  # what pictures are read; by content, not by name
+MAX_PIXELS = 4096 * 4096  # the largest picture read at all (a phone photo has 12 megapixels)
+MAX_DECODED_PIXELS = 2048 * 2048  # the most one is decoded to, 16 MB as RGBA (see read_image)
+MAX_SIDE = 1024  # then it is scaled down to this: the digit ends up 20 pixels tall anyway
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MIN_INK_FRACTION = 0.04  # a drawing whose longer side is below this share of the image is a dot
 
 
@@ -78,32 +84,77 @@ def to_model_input(image: np.ndarray) -> np.ndarray:
     return field
 
 
+@contextmanager
+def _decoding():
+    """Pillow's many failure types → one DrawingError that says what to do."""
+    try:
+        yield
+    except DrawingError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise DrawingError(f"the image is too large to open safely ({exc}): scale it down first") from exc
+    except UnidentifiedImageError as exc:  # its message names the file: the person knows which
+        raise DrawingError(f"not a readable image: use a {', '.join(FORMATS[:-1])} or {FORMATS[-1]} file") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise DrawingError(f"the image is damaged or truncated ({exc})") from exc
+
+
 def read_image(source) -> np.ndarray:
-    """A file path or bytes → a uint8 RGBA (or float gray for 16-bit) array; DrawingError if not an image."""
+    """A file path or bytes → a uint8 RGBA (or float gray for 16-bit) array, at most MAX_SIDE a side.
+
+    Only FORMATS are read, recognised by their content whatever the file is called. The size is
+    read from the header before anything is decoded: over MAX_PIXELS is refused; a JPEG is decoded
+    at 1/2, 1/4 or 1/8 scale when that still leaves MAX_SIDE pixels (libjpeg does this while
+    decoding); whatever would still decode to more than MAX_DECODED_PIXELS is refused. The result
+    is scaled down to MAX_SIDE: reading a picture takes a few tens of megabytes at most, and what
+    is kept of it 4 MB.
+    """
     try:
         handle = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else open(source, "rb")
     except OSError as exc:
         raise DrawingError(f"cannot open {source}: {exc.strerror or exc}") from exc
-    with handle:
+    with handle, _decoding():
         if not handle.read(1):
             raise DrawingError("the file is empty")
         handle.seek(0)
-        try:
-            with Image.open(handle) as img:
-                if img.width * img.height > MAX_PIXELS:
-                    raise DrawingError(f"the image is too large ({img.width}x{img.height} pixels; the limit is "
-                                       f"{MAX_PIXELS // 1_000_000} megapixels): scale it down first")
-                if getattr(img, "n_frames", 1) > 1:
-                    raise DrawingError("animated images are not supported: upload a single PNG or JPEG frame")
-                frame = next(ImageSequence.Iterator(img))
-                if frame.mode.startswith("I"):
-                    return np.asarray(frame, dtype=np.float32) / (65535.0 if np.asarray(frame).max() > 255 else 255.0)
-                return np.asarray(frame.convert("RGBA"))
-        except DrawingError:
-            raise
-        except Image.DecompressionBombError as exc:
-            raise DrawingError(f"the image is too large to open safely ({exc}): scale it down first") from exc
-        except UnidentifiedImageError as exc:
-            raise DrawingError(f"not a readable image ({exc})") from exc
-        except (OSError, ValueError, SyntaxError) as exc:
-            raise DrawingError(f"the image is damaged or truncated ({exc})") from exc
+        with Image.open(handle, formats=FORMATS) as img:
+            width, height = img.size
+            if max(width, height) > MAX_SIDE:
+                scale = MAX_SIDE / max(width, height)
+                img.draft(None, (max(1, round(width * scale)), max(1, round(height * scale))))
+            if width * height > MAX_PIXELS or img.width * img.height > MAX_DECODED_PIXELS:
+                raise DrawingError(f"the image is too large ({width}x{height} pixels; the limit is "
+                                   f"{MAX_DECODED_PIXELS // 1_000_000} megapixels, {MAX_PIXELS // 1_000_000} for a "
+                                   "JPEG): scale it down first")
+            if getattr(img, "n_frames", 1) > 1:
+                raise DrawingError("animated images are not supported: upload a single PNG or JPEG frame")
+            if img.mode.startswith("I"):  # 16-bit gray
+                frame = img.convert("F")
+                frame.thumbnail((MAX_SIDE, MAX_SIDE))
+                pixels = np.asarray(frame, dtype=np.float32)
+                return pixels / (65535.0 if pixels.max(initial=0) > 255 else 255.0)
+            frame = img.convert("RGBA")
+            frame.thumbnail((MAX_SIDE, MAX_SIDE))
+            return np.asarray(frame)
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's header, its first 24 bytes; None if `data` is not a PNG."""
+    if len(data) < 24 or not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", data[16:24])
+
+
+def read_canvas_png(data: bytes, size: tuple[int, int]) -> np.ndarray:
+    """The drawing canvas's PNG → uint8 RGBA, refused unread unless its header says `size`.
+
+    The canvas's image comes from the visitor's browser, and a client can send any PNG in its
+    place: a few hundred kilobytes can hold 80 megapixels, gigabytes once decoded. A real canvas
+    always sends a PNG of exactly its own size, so nothing else is decoded.
+    """
+    found = png_size(data)
+    if found != tuple(size):
+        what = f"a {found[0]}x{found[1]} image" if found else "something that is not a PNG"
+        raise DrawingError(f"the canvas sent {what}, not its {size[0]}x{size[1]} drawing: draw again")
+    with _decoding(), Image.open(io.BytesIO(data), formats=["PNG"]) as img:
+        return np.asarray(img.convert("RGBA"))

@@ -42,8 +42,8 @@ def answer_card(prediction, caption: str) -> str:
     """The digit, its confidence, what the model saw and all ten probabilities, as one HTML block.
 
     One block rather than five Streamlit elements and a Plotly chart: it is redrawn on every
-    stroke, and the browser's work for those elements made the Draw page's stroke round trip
-    1.35x a bare canvas's; as one block it is about 1.1x.
+    stroke, and the browser lays out one HTML block far faster than those elements (the figures
+    are in bench/README.md).
     """
     return (
         "<div style='display:flex;gap:2rem;align-items:flex-start'>"

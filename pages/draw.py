@@ -1,16 +1,23 @@
 """Draw: a canvas whose prediction updates as you draw, or an uploaded picture."""
 
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
-from mnist_core import DrawingError, NothingDrawnError, read_image
-from pages import charts, ui
+from mnist_core import DrawingError, NothingDrawnError
+from pages import active_model, canvas, charts, deep_link, uploads
 
-ui.require_navigation()
+deep_link.require_navigation()
 
 st.title("Draw a digit")
-clf = ui.active_classifier()
+clf = active_model.classifier()
 st.session_state.setdefault("canvas_round", 0)
+
+
+def picture_to_read(drawing: canvas.Drawing, upload) -> tuple:
+    """The upload if there is one, else the drawing, and where it came from; (None, …) before
+    anything is drawn; DrawingError if it cannot be read."""
+    if upload is not None:
+        return uploads.decoded(upload), f"upload {upload.name} (remove it to read the canvas)"
+    return drawing.image(), f"drawing ({drawing.strokes} stroke{'s' if drawing.strokes != 1 else ''})"
 
 
 @st.fragment
@@ -18,28 +25,21 @@ def draw_and_read() -> None:
     """The canvas and its answer: a stroke reruns only this, not the page around it."""
     left, right = st.columns([1, 1], gap="large")
     with left:
-        stroke = st.slider("Pen width", 6, 40, 18, help="MNIST digits have strokes about a tenth of their height.")
-        canvas = st_canvas(
-            stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
-            height=280, width=280, drawing_mode="freedraw", update_streamlit=True, return_image_data=True,
-            key=f"canvas-{st.session_state.canvas_round}",
-        )
+        pen_width = st.slider("Pen width", 6, 40, 18,
+                              help="MNIST digits have strokes about a tenth of their height.")
+        drawing = canvas.drawing_canvas(pen_width, key=f"canvas-{st.session_state.canvas_round}")
         if st.button("Clear", icon=":material/delete:"):
             st.session_state.canvas_round += 1
             st.rerun(scope="fragment")
         upload = st.file_uploader("…or upload a picture of a digit", type=["png", "jpg", "jpeg", "gif", "bmp", "webp"])
 
-    strokes = len((canvas.json_data or {}).get("objects", []))
-    image, source = canvas.image_data, f"drawing ({strokes} stroke{'s' if strokes != 1 else ''})"
-    if upload is not None:
-        try:
-            image, source = read_image(upload.getvalue()), f"upload {upload.name} (remove it to read the canvas)"
-        except DrawingError as exc:
-            image = None
-            right.error(f"Cannot read {upload.name}: {exc}")
-
     with right:
         if clf is None:
+            return
+        try:
+            image, source = picture_to_read(drawing, upload)
+        except DrawingError as exc:
+            st.error(f"Cannot read {upload.name if upload else 'the drawing'}: {exc}")
             return
         try:
             if image is None:
@@ -54,4 +54,4 @@ def draw_and_read() -> None:
 
 
 draw_and_read()
-ui.keep_canvas_toolbar_off_the_canvas()
+canvas.keep_toolbar_off_the_canvas()

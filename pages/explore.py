@@ -5,22 +5,24 @@ import streamlit as st
 
 from mnist_core import StoreError, evaluate
 from mnist_core.evaluate import cell_examples, confusion_sentences
-from pages import charts, ui
+from pages import active_model, charts, deep_link, loaders
+from pages.images import enlarge
+from pages.redact import without_paths
 
-ui.require_navigation()
+deep_link.require_navigation()
 
 PAGE_SIZE = 24
 
 st.title("Explore the mistakes")
-clf = ui.active_classifier()
-data = ui.test_set()
+clf = active_model.classifier()
+data = loaders.test_set()
 if clf is None or data is None:
     st.stop()
 x_test, y_test = data
 try:
     probabilities = clf.run.test_probabilities()
 except StoreError as exc:
-    st.error(str(exc))
+    st.error(without_paths(exc))
     st.stop()
 if len(probabilities) != len(y_test):
     st.error(f"Model {clf.name} was evaluated on {len(probabilities)} test images, but this test set has {len(y_test)}.")
@@ -61,11 +63,11 @@ what = "correctly read" if true == predicted else "read as"
 if not len(indices):
     st.info(f"No test image of a {true} was {what} {predicted}.")
     st.stop()
-pages = (len(indices) - 1) // PAGE_SIZE + 1
-page = c3.number_input(f"Page (of {pages})", 1, pages, key="cell_page") if pages > 1 else 1
+page_count = (len(indices) - 1) // PAGE_SIZE + 1
+page = c3.number_input(f"Page (of {page_count})", 1, page_count, key="cell_page") if page_count > 1 else 1
 st.markdown(f"**{len(indices)}** test images of a **{true}** {what} **{predicted}**, most confident first:")
 shown = indices[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
 for row in range(0, len(shown), 8):
     for column, index in zip(st.columns(8), shown[row:row + 8]):
-        column.image(ui.enlarge(x_test[index] / 255.0, 3),
+        column.image(enlarge(x_test[index] / 255.0, 3),
                      caption=f"#{index}: {probabilities[index, predicted]:.0%}")

@@ -5,9 +5,11 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from pages import ui
+from pages import active_model, deep_link, loaders
+from pages.images import enlarge
+from pages.model_card import model_card
 
-ui.require_navigation()
+deep_link.require_navigation()
 
 st.title("✍️ mnist-studio")
 st.markdown(
@@ -18,16 +20,16 @@ st.markdown(
 st.page_link(Path(__file__).with_name("draw.py"), label="Start drawing", icon=":material/draw:")
 
 st.subheader("A random sample of the MNIST test set")
-data = ui.test_set()
+data = loaders.test_set()
 if data is not None:
     x_test, y_test = data
     if st.button("New sample", icon=":material/shuffle:") or "home_sample" not in st.session_state:
         st.session_state.home_sample = np.random.default_rng().choice(len(x_test), 16, replace=False)
     columns = st.columns(16)
     for column, index in zip(columns, st.session_state.home_sample):
-        column.image(ui.enlarge(x_test[index] / 255.0, 3), caption=str(y_test[index]))
+        column.image(enlarge(x_test[index] / 255.0, 3), caption=str(y_test[index]))
 
-clf = ui.active_classifier()
+clf = active_model.classifier()
 if clf is not None:
     st.subheader(f"Active model: {clf.name}")
-    ui.model_card(clf.card)
+    model_card(clf.card)

@@ -4,12 +4,15 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import StoreError, delete_run
-from pages import charts, ui
+from mnist_core.store import DEFAULT_MODEL
+from pages import active_model, charts, deep_link, loaders
+from pages.model_card import model_card
+from pages.redact import without_paths
 
-ui.require_navigation()
+deep_link.require_navigation()
 
 st.title("Saved models")
-runs = ui.runs()
+runs = loaders.runs()
 table = pd.DataFrame([{
     "name": run.name,
     "preset": (run.card or {}).get("preset"),
@@ -19,7 +22,7 @@ table = pd.DataFrame([{
     "ended": (run.card or {}).get("ended"),
     "created": (run.card or {}).get("created"),
     "kind": "bundled" if run.bundled else "yours",
-    "status": run.problem or "ok",
+    "status": without_paths(run.problem or "ok"),
 } for run in runs])
 selection = st.dataframe(
     table, hide_index=True, on_select="rerun", selection_mode="single-row", key="runs-table", width="stretch",
@@ -31,12 +34,12 @@ chosen = runs[rows[0]] if rows else None
 if chosen is None:
     st.caption("Select a row to make it active, download it or delete it.")
 elif chosen.problem:
-    st.error(f"{chosen.name} cannot be used: {chosen.problem}.")
+    st.error(f"{chosen.name} cannot be used: {without_paths(chosen.problem)}.")
 else:
     st.subheader(chosen.name)
     c1, c2, c3 = st.columns(3)
-    c1.button("Make active", icon=":material/check_circle:", on_click=ui.set_active, args=(chosen.name,),
-              disabled=st.session_state.get("active_model") == chosen.name)
+    c1.button("Make active", icon=":material/check_circle:", on_click=active_model.make_active, args=(chosen.name,),
+              disabled=active_model.name() == chosen.name)
     c2.download_button("Download .keras", data=chosen.keras_path.read_bytes() if chosen.keras_path.is_file() else b"",
                        file_name=f"{chosen.name}.keras", icon=":material/download:",
                        disabled=not chosen.keras_path.is_file())
@@ -50,17 +53,17 @@ else:
         if yes.button("Yes, delete", type="primary"):
             try:
                 delete_run(chosen.name)
-                if st.session_state.get("active_model") == chosen.name:
-                    st.session_state.active_model = ui.DEFAULT_MODEL
+                if active_model.name() == chosen.name:
+                    active_model.make_active(DEFAULT_MODEL)
                 st.toast(f"Deleted {chosen.name}")
             except (StoreError, OSError) as exc:
-                st.error(f"Could not delete {chosen.name}: {exc}")
+                st.error(f"Could not delete {chosen.name}: {without_paths(exc)}")
             st.session_state.confirm_delete = None
             st.rerun()
         if no.button("Cancel"):
             st.session_state.confirm_delete = None
             st.rerun()
-    ui.model_card(chosen.card)
+    model_card(chosen.card)
 
 st.subheader("Compare runs")
 usable = [run for run in runs if not run.problem]

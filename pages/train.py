@@ -8,9 +8,10 @@ import streamlit as st
 from mnist_core import ConfigError, make_config
 from mnist_core.config import LR_SCHEDULES, OPTIMIZERS, PRESETS
 from mnist_core.jobs import DONE, FAILED, JobBusyError, current_job, start_training
-from pages import charts, ui
+from pages import active_model, charts, deep_link
+from pages.redact import without_paths
 
-ui.require_navigation()
+deep_link.require_navigation()
 
 # Training runs in its own process, leaves one core to the people drawing (on a 1-core machine
 # it takes the only one) and gives way to them: lower CPU priority.
@@ -56,7 +57,7 @@ if submitted:
         start_training(config, name, threads=TRAIN_THREADS, nice=TRAIN_NICE)
         st.session_state.fresh_run_name = True
     except ConfigError as exc:
-        st.error(f"Not started: {exc}")
+        st.error(f"Not started: {without_paths(exc)}")
     except JobBusyError as exc:
         st.warning(f"Not started: {exc}. Its progress is shown below.")
 
@@ -82,7 +83,7 @@ def show_job(job) -> None:
     if job.batches:
         st.plotly_chart(charts.batch_curve(job.batches), width="stretch")
     if job.state == FAILED:
-        st.error(f"Training failed: {job.error}")
+        st.error(f"Training failed: {without_paths(job.error)}")
     if job.state == DONE:
         card = job.saved.card
         st.success(f"Saved **{job.name}** ({job.ended}): test accuracy **{card['test_accuracy']:.2%}** after "
@@ -90,8 +91,8 @@ def show_job(job) -> None:
         if st.session_state.get("toasted") != job.name:
             st.session_state.toasted = job.name
             st.toast(f"Saved {job.name}: {card['test_accuracy']:.2%}", icon="✅")
-        st.button("Make it the active model", on_click=ui.set_active, args=(job.name,),
-                  disabled=st.session_state.get("active_model") == job.name)
+        st.button("Make it the active model", on_click=active_model.make_active, args=(job.name,),
+                  disabled=active_model.name() == job.name)
 
 
 job = current_job()

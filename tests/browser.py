@@ -1,4 +1,5 @@
-"""Start the app with `streamlit run` and drive it in Debian's headless Chromium.
+"""Start the app with `streamlit run` and drive it in Debian's headless Chromium, or speak
+Streamlit's websocket protocol to it directly, as a script (or a hostile client) can.
 
 Shared by the end-to-end tests and the benchmarks under bench/.
 """
@@ -79,3 +80,25 @@ def seven_strokes() -> list[list[tuple[float, float]]]:
     top = [(80 + 6 * i, 60) for i in range(21)]
     diagonal = [(200 - 4 * i, 60 + 9 * i) for i in range(20)]
     return [top + diagonal]
+
+
+def rerun_message(url: str, page: str = "draw", widget_id: str | None = None, json_value: str | None = None) -> bytes:
+    """What a browser sends to run `page`, optionally with one widget's new value (as JSON)."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    message = BackMsg()
+    message.rerun_script.page_name = page
+    message.rerun_script.context_info.url = f"{url}/{page}"
+    if widget_id:
+        widget = message.rerun_script.widget_states.widgets.add()
+        widget.id, widget.json_value = widget_id, json_value
+    return message.SerializeToString()
+
+
+def shows_exception(frame: bytes) -> bool:
+    """Whether a message from the server puts an exception box on the page."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    message = ForwardMsg.FromString(frame)
+    return (message.WhichOneof("type") == "delta" and message.delta.WhichOneof("type") == "new_element"
+            and message.delta.new_element.WhichOneof("type") == "exception")

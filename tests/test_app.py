@@ -1,23 +1,24 @@
 """Each page through Streamlit's AppTest: renders, predicts, refuses, trains, explores."""
 
-import base64
 import io
 import re
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from mnist_core import jobs
 from tests.conftest import app_test as app, draw_digit
+from tests.hostile import png_data_url
 
 
-def canvas_value(image: np.ndarray) -> dict:
-    buffer = io.BytesIO()
-    from PIL import Image
-
-    Image.fromarray(image).save(buffer, "PNG")
-    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}}
+def canvas_value(picture) -> dict:
+    """The canvas's value after one stroke; its image is `picture` (an array, or the PNG sent)."""
+    if not isinstance(picture, bytes):
+        buffer = io.BytesIO()
+        Image.fromarray(picture).save(buffer, "PNG")
+        picture = buffer.getvalue()
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": png_data_url(picture)}}
 
 
 def texts(at) -> str:

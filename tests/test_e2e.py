@@ -59,6 +59,16 @@ def test_every_page_opens_without_exceptions(page, server, name):
     page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
 
 
+def test_a_deep_link_as_the_first_request_gets_the_whole_app(page, tmp_path):
+    """Before st.navigation first runs, Streamlit serves a `pages/` folder as a legacy multipage
+    app: without pages/deep_link.py, /explore on a fresh server would open with no sidebar."""
+    with streamlit_server(tmp_path / "store") as (url, _):
+        open_page(page, url, "/explore")
+        expect(page.get_by_text("Active model", exact=True)).to_be_visible()
+        expect(page.get_by_role("heading", name="Explore the mistakes")).to_be_visible()
+        assert page.url == url + "/explore"
+
+
 def test_draw_predict_and_clear(page, server):
     open_page(page, server, "/draw")
     expect(page.get_by_text("Draw a digit in the black box")).to_be_visible()

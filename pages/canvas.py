@@ -1,0 +1,54 @@
+"""The Draw page's canvas (streamlit-drawable-canvas): its value checked before it is decoded,
+and the fix for its toolbar."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from mnist_core.preprocess import read_canvas_png
+
+SIZE = 280  # pixels a side; the PNG a real canvas sends has exactly this size
+
+# Why the canvas needs it: see the script's opening comment. The script holds no HTML tag, not even
+# in a comment: st.html's sanitiser parses tags inside <script> and then drops the script.
+TOOLBAR_FIX = "<script>" + Path(__file__).with_name("canvas_toolbar_fix.js").read_text() + "</script>"
+
+
+@dataclass(frozen=True)
+class Drawing:
+    png: bytes | None  # what the browser sent as the drawing's image; None before the first stroke
+    strokes: int
+
+    def image(self) -> np.ndarray | None:
+        """The drawing as RGBA; DrawingError if the browser sent anything but the canvas's PNG."""
+        return None if self.png is None else read_canvas_png(self.png, (SIZE, SIZE))
+
+
+def drawing_canvas(stroke_width: int, key: str) -> Drawing:
+    """The canvas, white ink on black; what it returns is read only through Drawing.image.
+
+    Its value comes from the visitor's browser, which can send anything in its place. The
+    component itself would decode any PNG it is sent (`image_data`, at any size: gigabytes for
+    a hand-made 80-megapixel PNG), and reads the value's JSON without checking its shape.
+    """
+    try:
+        result = st_canvas(
+            stroke_width=stroke_width, stroke_color="#FFFFFF", background_color="#000000",
+            height=SIZE, width=SIZE, drawing_mode="freedraw", update_streamlit=True, return_image_data=True,
+            key=key,
+        )
+    except (AttributeError, KeyError, TypeError):  # a value of the wrong shape: no canvas sends one
+        return Drawing(None, 0)
+    objects = result.json_data.get("objects") if isinstance(result.json_data, dict) else None
+    try:
+        png = result.image_bytes  # base64-decoded only: the websocket's size limit bounds it
+    except (AttributeError, ValueError):  # not a base64 data URL (binascii.Error is a ValueError)
+        png = b""
+    return Drawing(png, len(objects) if isinstance(objects, list) else 0)
+
+
+def keep_toolbar_off_the_canvas() -> None:
+    st.html(TOOLBAR_FIX, unsafe_allow_javascript=True)

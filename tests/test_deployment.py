@@ -1,0 +1,49 @@
+"""What Streamlit Community Cloud builds the app from: requirements.txt, on the Pythons it offers."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from packaging.requirements import Requirement
+
+from tests.browser import ROOT
+
+# Cloud runs Debian on x86_64 (glibc 2.36): wheels for any manylinux up to that install there.
+# (manylinux2014 also lets pip take the older manylinux2010 and manylinux1 wheels.)
+CLOUD_PLATFORMS = ["manylinux2014_x86_64"] + [f"manylinux_2_{minor}_x86_64" for minor in range(17, 37)]
+
+
+def pins(python: str) -> dict[str, str]:
+    """requirements.txt's pins that apply on Linux x86_64 under `python`: {name: version}."""
+    environment = {"sys_platform": "linux", "platform_machine": "x86_64", "python_version": python}
+    found = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate(environment):
+                found[requirement.name.lower().replace("_", "-")] = str(requirement.specifier).removeprefix("==")
+    return found
+
+
+@pytest.mark.slow  # asks PyPI, about 30 s each
+@pytest.mark.parametrize("python", ["3.12", "3.13"])
+def test_requirements_resolve_for_community_cloud(python, tmp_path):
+    """pip resolves requirements.txt, dependencies included, to wheels for Linux x86_64 and this
+    Python, from PyPI alone (no local wheel folder, no constraints from this machine's pip
+    configuration). A dry run: pip reads the wheels' metadata and installs nothing."""
+    environment = {key: value for key, value in os.environ.items() if key != "PIP_FIND_LINKS"}
+    environment["PIP_CONFIG_FILE"] = os.devnull
+    report = tmp_path / "report.json"
+    command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+               "--only-binary=:all:", "--index-url", "https://pypi.org/simple", "--python-version", python,
+               "--implementation", "cp", *(f"--platform={platform}" for platform in CLOUD_PLATFORMS),
+               "--target", str(tmp_path / "target"), "--report", str(report), "-r", str(ROOT / "requirements.txt")]
+    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    resolved = {item["metadata"]["name"].lower().replace("_", "-"): item["metadata"]["version"]
+                for item in json.loads(report.read_text())["install"]}
+    expected = pins(python)
+    assert "tensorflow-cpu" in expected and "streamlit" in expected
+    assert {name: resolved.get(name) for name in expected} == expected

@@ -1,0 +1,281 @@
+"""What a client sends is bounded before it is decoded; visitors see no tracebacks or paths.
+
+The canvas's value and uploads come from the visitor's browser, and a script can send anything
+in their place: a PNG of 80 megapixels in 315 kB, a value of the wrong shape, a file of any
+content under any name.
+"""
+
+import io
+import json
+import re
+import subprocess
+import sys
+import textwrap
+import tracemalloc
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mnist_core.preprocess import DrawingError, read_canvas_png, read_image, to_model_input
+from pages.redact import without_paths
+from tests.browser import ROOT, rerun_message, shows_exception, streamlit_server
+from tests.conftest import app_test as app, draw_digit
+from tests.hostile import blank_png, png_data_url
+from tests.test_app import canvas_value, texts
+
+
+def encoded(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def canvas_png() -> bytes:
+    """What the canvas sends for a drawn 7: 280x280 RGBA, the ink in alpha."""
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., :3], rgba[..., 3] = 255, np.asarray(draw_digit())
+    return encoded(Image.fromarray(rgba), "PNG")
+
+
+# --- the canvas -------------------------------------------------------------------------------
+
+def test_the_canvas_own_png_is_read():
+    image = read_canvas_png(canvas_png(), (280, 280))
+    assert image.shape == (280, 280, 4) and image.dtype == np.uint8
+    assert np.abs(to_model_input(image) - to_model_input(np.asarray(draw_digit()))).max() < 1e-6
+
+
+def test_an_80_megapixel_canvas_png_is_refused_from_its_header():
+    png = blank_png(9000, 9000)
+    assert Image.open(io.BytesIO(png)).size == (9000, 9000)  # a real PNG that Pillow would decode
+    tracemalloc.start()
+    try:
+        with pytest.raises(DrawingError, match="the canvas sent a 9000x9000 image, not its 280x280 drawing"):
+            read_canvas_png(png, (280, 280))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100_000  # decoded, it would be 324 MB
+
+
+@pytest.mark.parametrize("data", [blank_png(281, 280), encoded(draw_digit().convert("RGB"), "JPEG"),
+                                  b"", b"\x89PNG\r\n\x1a\n", b"not an image at all, but long enough"])
+def test_anything_but_a_png_of_the_canvas_size_is_refused(data):
+    with pytest.raises(DrawingError, match="the canvas sent"):
+        read_canvas_png(data, (280, 280))
+
+
+def test_a_truncated_canvas_png_is_refused_with_a_message():
+    with pytest.raises(DrawingError, match="damaged or truncated"):
+        read_canvas_png(canvas_png()[:200], (280, 280))
+
+
+def test_the_draw_page_refuses_a_huge_canvas_payload(store):
+    at = app("draw")
+    at.session_state["canvas-0"] = canvas_value(blank_png(9000, 9000))
+    at.run()
+    assert not at.exception
+    assert "Cannot read the drawing: the canvas sent a 9000x9000 image" in texts(at)
+    assert not any("predicted-digit" in html.proto.body for html in at.get("html"))
+
+
+@pytest.mark.parametrize("value", [
+    {"drawing": "x"},
+    {"drawing": {"raw": "x", "data": 5}},
+    {"drawing": {"raw": {"objects": 3}, "data": "data:image/png;base64,@@@"}},
+    {"drawing": {"raw": {"objects": []}, "data": "no data url"}},
+    {"drawing": None, "backgroundFit": {"naturalWidth": 1}},
+])
+def test_a_canvas_value_of_the_wrong_shape_gets_no_traceback(value, store):
+    at = app("draw")
+    at.session_state["canvas-0"] = value
+    at.run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Draw a digit in the black box" in shown or "Cannot read the drawing: the canvas sent" in shown
+    at.session_state["canvas-0"] = canvas_value(canvas_png())  # and the page still reads a real drawing
+    at.run()
+    assert "data-testid='predicted-digit'>7<" in at.get("html")[0].proto.body
+
+
+# --- uploads ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "GIF", "BMP", "WEBP"])
+def test_each_accepted_format_is_read(fmt):
+    picture = encoded(draw_digit().convert("RGB"), fmt)
+    assert np.abs(to_model_input(read_image(picture)) - to_model_input(np.asarray(draw_digit()))).mean() < 0.03
+
+
+@pytest.mark.parametrize("fmt", ["TIFF", "ICO", "PPM"])
+def test_other_formats_are_refused_by_content(fmt):
+    with pytest.raises(DrawingError, match="not a readable image: use a PNG, JPEG, GIF, BMP or WEBP file"):
+        read_image(encoded(draw_digit(), fmt))
+
+
+def peak_memory_of_reading(tmp_path, picture: bytes) -> tuple[float, str]:
+    """(MB the process's peak RSS grows by while read_image reads `picture`, what it returned)."""
+    path = tmp_path / "picture"
+    path.write_bytes(picture)
+    script = textwrap.dedent(f"""
+        import resource
+        from mnist_core.preprocess import DrawingError, read_image
+        data = open({str(path)!r}, "rb").read()
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            outcome = str(read_image(data).shape)
+        except DrawingError as exc:
+            outcome = str(exc)
+        print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024, outcome)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    grown, outcome = result.stdout.split(" ", 1)
+    return float(grown), outcome.strip()
+
+
+def test_a_16_megapixel_jpeg_is_decoded_small(tmp_path):
+    big = draw_digit(size=(4096, 4096), box=(1400, 800, 2600, 3300), width=260).convert("RGB")
+    grown, outcome = peak_memory_of_reading(tmp_path, encoded(big, "JPEG"))
+    assert outcome == "(1024, 1024, 4)"
+    assert grown < 30  # decoded whole and converted to RGBA it would take 110 MB
+
+
+def test_a_16_megapixel_png_is_refused_before_decoding(tmp_path):
+    grown, outcome = peak_memory_of_reading(tmp_path, encoded(Image.new("L", (4096, 4096)), "PNG"))
+    assert outcome.startswith("the image is too large (4096x4096 pixels; the limit is 4 megapixels, 16 for a JPEG)")
+    assert grown < 5
+
+
+def upload(at, name: str, content: bytes):
+    at.file_uploader[0].set_value((name, content, "application/octet-stream")).run()
+    assert not at.exception
+    return at
+
+
+def test_uploads_are_judged_by_content_not_by_name(store):
+    seven_as_jpeg = encoded(draw_digit(ink=0, background=255).convert("RGB"), "JPEG")
+    at = upload(app("draw"), "seven.png", seven_as_jpeg)
+    assert "data-testid='predicted-digit'>7<" in at.get("html")[0].proto.body
+    at = upload(app("draw"), "seven.png", encoded(draw_digit(), "TIFF"))
+    assert "Cannot read seven.png: not a readable image" in texts(at)
+    at = upload(app("draw"), "huge.png", encoded(Image.new("L", (5000, 5000)), "PNG"))
+    assert "Cannot read huge.png: the image is too large (5000x5000 pixels" in texts(at)
+
+
+def test_an_upload_is_decoded_once_however_often_the_page_reruns(store, monkeypatch):
+    from pages import uploads
+
+    calls = []
+    monkeypatch.setattr(uploads, "read_image", lambda data: calls.append(len(data)) or read_image(data))
+    at = upload(app("draw"), "seven.png", encoded(draw_digit(), "PNG"))
+    at.slider[0].set_value(30).run()
+    at.run()
+    assert "data-testid='predicted-digit'>7<" in at.get("html")[0].proto.body
+    assert len(calls) == 1
+    upload(at, "other.png", encoded(draw_digit(box=(60, 40, 200, 240)), "PNG"))
+    assert len(calls) == 2
+
+
+# --- what visitors are told -------------------------------------------------------------------
+
+@pytest.mark.parametrize("message, shown", [
+    ("/srv/app/runs/x/model.onnx: not a usable ONNX model", "model.onnx: not a usable ONNX model"),
+    ("[Errno 13] Permission denied: '/srv/app/runs/x/card.json'", "[Errno 13] Permission denied: 'card.json'"),
+    ("could not save 'x' in /srv/app/runs: disk full", "could not save 'x' in runs: disk full"),
+    ("run name 'a/b' may not contain '/', '\\\\' or '..'", "run name 'a/b' may not contain '/', '\\\\' or '..'"),
+    ("offline: https://storage.googleapis.com/x/mnist.npz", "offline: https://storage.googleapis.com/x/mnist.npz"),
+])
+def test_messages_lose_the_server_folders(message, shown):
+    assert without_paths(message) == shown
+
+
+def test_a_model_that_cannot_load_is_named_without_the_server_path(store):
+    (store / "broken").mkdir(parents=True)
+    (store / "broken" / "card.json").write_text(json.dumps({"test_accuracy": 0.5}))
+    (store / "broken" / "model.onnx").write_bytes(b"\x00" * 100)
+    at = app()
+    at.session_state["active_model"] = "broken"
+    at.switch_page(str(ROOT / "pages" / "draw.py")).run()
+    assert "Model 'broken' cannot be loaded: model.onnx: not a usable ONNX model" in texts(at)
+    assert str(store) not in texts(at) and not at.exception
+
+
+def test_an_uncaught_error_shows_visitors_no_message_and_no_traceback():
+    """.streamlit/config.toml's client.showErrorDetails, as `streamlit run` reads it here."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string("raise RuntimeError('cannot open /srv/secret/mnist.npz')").run()
+    assert at.exception[0].message.startswith("This app has encountered an error. The original error message is "
+                                              "redacted")
+    assert at.exception[0].stack_trace == []
+
+
+def test_every_option_in_the_streamlit_config_exists():
+    """A misspelt option would be ignored without a word (and leave, say, tracebacks on)."""
+    import tomllib
+
+    import streamlit as st
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    for section, options in config.items():
+        for option, value in options.items():
+            assert st.get_option(f"{section}.{option}") == value, f"{section}.{option}"
+
+
+# --- a real server, spoken to as a script can ---------------------------------------------------
+
+def run_frames(connection) -> list[bytes]:
+    """The server's messages up to the end of the script run."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    frames = [connection.recv(timeout=60)]
+    while ForwardMsg.FromString(frames[-1]).WhichOneof("type") != "script_finished":
+        frames.append(connection.recv(timeout=60))
+    return frames
+
+
+def peak_rss(pid: int) -> int:
+    """The process's peak resident memory so far, in bytes (Linux's VmHWM)."""
+    status = open(f"/proc/{pid}/status").read()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) * 1024
+
+
+def open_draw_page(connection, url: str) -> str:
+    """Run /draw; the canvas widget's id."""
+    connection.send(rerun_message(url))
+    while True:  # the first run on a fresh server reruns itself (pages/deep_link.py)
+        found = re.search(rb"\$\$ID-[0-9a-f]+-canvas-0", b"".join(run_frames(connection)))
+        if found:
+            return found.group().decode()
+
+
+def send_canvas(connection, url: str, canvas_id: str, value: dict) -> bytes:
+    """Send the canvas `value` as the browser does; what the server sends back, joined."""
+    connection.send(rerun_message(url, "draw", canvas_id, json.dumps(value)))
+    frames = run_frames(connection)
+    assert not any(shows_exception(frame) for frame in frames)
+    return b"".join(frames)
+
+
+def test_a_server_under_hostile_canvas_payloads(tmp_path):
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    with streamlit_server(tmp_path / "store") as (url, process):
+        socket_url = url.replace("http", "ws") + "/_stcore/stream"
+        with connect(socket_url, subprotocols=["streamlit"], max_size=None, open_timeout=60) as connection:
+            canvas_id = open_draw_page(connection, url)
+            assert b"predicted-digit'>7<" in send_canvas(connection, url, canvas_id, canvas_value(canvas_png()))
+            before = peak_rss(process.pid)
+            for _ in range(3):
+                answer = send_canvas(connection, url, canvas_id, canvas_value(blank_png(9000, 9000)))
+                assert peak_rss(process.pid) - before < 50 * 2**20  # decoded: 324 MB or more
+                assert b"the canvas sent a 9000x9000 image" in answer
+        with connect(socket_url, subprotocols=["streamlit"], max_size=None, open_timeout=60) as connection:
+            canvas_id = open_draw_page(connection, url)
+            junk = {"drawing": {"raw": {"objects": [0] * 2_000_000}, "data": None}}  # 6 MB of JSON
+            connection.send(rerun_message(url, "draw", canvas_id, json.dumps(junk)))
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    connection.recv(timeout=60)
+            assert closed.value.rcvd.code == 1009  # message too big: refused unparsed
