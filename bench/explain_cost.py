@@ -5,8 +5,8 @@
 The drawings are 280x280 canvas images (from canvas_digits.py, MNIST test digits redrawn with
 round pens). Each call times `clf.predict(image)` (preprocess + one forward pass: the baseline
 the Draw page already pays per stroke) and, right after it on the same drawing,
-`explain(clf, prediction.model_input)` (what the map adds), so drift on a shared machine hits
-both alike. Faithfulness: on how many drawings blanking the 20% of the ink the map ranks
+`explain(clf, prediction.model_input)` (what the map adds) and `saliency_image` (its 280x280
+picture for the page), so drift on a shared machine hits all alike. Faithfulness: on how many drawings blanking the 20% of the ink the map ranks
 highest lowers p(answer) more than blanking as many random ink pixels (mean of 10 draws).
 """
 
@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from canvas_digits import canvas_digits  # noqa: E402
 from mnist_core import load_classifier, load_test_set  # noqa: E402
-from mnist_core.explain import SEGMENTS, deletion_check, explain  # noqa: E402
+from mnist_core.explain import SEGMENTS, deletion_check, explain, saliency_image  # noqa: E402
 
 
 def timed(function, *args) -> tuple[float, object]:
@@ -47,14 +47,16 @@ def main() -> None:
     images = [image for image, _, _ in canvas_digits(x_test, y_test, args.count, seed=1)]
     for image in images[:20]:  # warm up
         explain(clf, clf.predict(image).model_input, args.segments)
-    predict_ms, explain_ms = np.empty(args.calls), np.empty(args.calls)
+    predict_ms, explain_ms, picture_ms = np.empty((3, args.calls))
     for i in range(args.calls):
         predict_ms[i], prediction = timed(clf.predict, images[i % len(images)])
-        explain_ms[i], _ = timed(explain, clf, prediction.model_input, args.segments)
+        explain_ms[i], explanation = timed(explain, clf, prediction.model_input, args.segments)
+        picture_ms[i], _ = timed(saliency_image, explanation)
     print(f"model {clf.name}, {len(images)} canvas drawings, {args.segments} stroke pieces "
           f"({args.segments + 1} images per explain call)")
     print(line("baseline: clf.predict", predict_ms))
     print(line("explain(clf, model_input)", explain_ms))
+    print(line("saliency_image (280x280 RGB)", picture_ms))
     print(f"explain / predict, p50: {np.median(explain_ms) / np.median(predict_ms):.1f}x")
 
     explanations = [explain(clf, clf.predict(image).model_input, args.segments) for image in images]
