@@ -6,7 +6,7 @@ Both train on the same 55,000 images and validate on the same 5,000 after every 
 the example does with its validation_split), on this machine in the same run. After every
 epoch the test accuracy is measured too (that evaluation time is not counted). The Keras
 example is https://keras.io/examples/vision/mnist_convnet/: Conv32-Pool-Conv64-Pool-Dropout-
-Dense, batch 128, Adam. It is fed by the same pipeline as `quick` (mnist_core.train.batches):
+Dense, batch 128, Adam. It is fed by the same pipeline as `quick` (mnist_core.train.batch_pipeline):
 fed NumPy arrays, as the example is, Keras' pipeline sometimes froze the process for 8-10 s at
 an epoch start here, which would flatter the ratio.
 
@@ -30,7 +30,8 @@ import keras  # noqa: E402
 
 from mnist_core.config import make_config  # noqa: E402
 from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.train import as_model_input, batches, train  # noqa: E402
+from mnist_core.evaluate import model_probabilities  # noqa: E402
+from mnist_core.train import batch_pipeline, train  # noqa: E402
 
 TARGET = 0.99
 
@@ -64,8 +65,8 @@ def convnet_example(data, max_epochs: int, seed: int) -> list:
     ])
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     clock = TestClock(data.x_test[..., None], data.y_test)
-    model.fit(batches(data.x_train, data.y_train, 128, seed=seed), epochs=max_epochs, verbose=0,
-              callbacks=[clock], shuffle=False, validation_data=batches(data.x_val, data.y_val, 128))
+    model.fit(batch_pipeline(data.x_train, data.y_train, 128, seed=seed), epochs=max_epochs, verbose=0,
+              callbacks=[clock], shuffle=False, validation_data=batch_pipeline(data.x_val, data.y_val, 128))
     return clock.points
 
 
@@ -76,7 +77,7 @@ def quick_preset(data, seed: int) -> list:
     epoch_ends = []
     run = train(make_config("quick", seed=seed), data,
                 on_progress=lambda p: epoch_ends.append(p.elapsed) if p.kind == "epoch" else None)
-    predicted = run.model.predict(as_model_input(data.x_test), batch_size=2000, verbose=0).argmax(1)
+    predicted = model_probabilities(run.model, data.x_test, batch_size=2000).argmax(1)
     return [(epoch_ends[-1], float((predicted == data.y_test).mean()))]
 
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from mnist_core import StoreError, evaluate
+from mnist_core import StoreError, evaluate_probabilities
 from mnist_core.evaluate import cell_examples, confusion_sentences
 from pages import active_model, charts, deep_link, loaders
 from pages.images import enlarge
@@ -27,7 +27,7 @@ except StoreError as exc:
 if len(probabilities) != len(y_test):
     st.error(f"Model {clf.name} was evaluated on {len(probabilities)} test images, but this test set has {len(y_test)}.")
     st.stop()
-result = evaluate(y_test, probabilities)
+result = evaluate_probabilities(y_test, probabilities)
 st.caption(f"Model **{clf.name}**: {result.accuracy:.2%} test accuracy, {result.errors} mistakes in {len(y_test):,} images.")
 
 matrix_col, side_col = st.columns([3, 2], gap="large")

@@ -1,21 +1,16 @@
 """Train: pick a preset and hyperparameters, watch the curves grow live, stop at any time."""
 
-import os
 import time
 
 import streamlit as st
 
 from mnist_core import ConfigError, make_config
 from mnist_core.config import LR_SCHEDULES, OPTIMIZERS, PRESETS
-from mnist_core.jobs import DONE, FAILED, JobBusyError, current_job, start_training
+from mnist_core.jobs import FAILED, SAVED, JobBusyError, current_job, start_training
 from pages import active_model, charts, deep_link
 from pages.redact import without_paths
 
 deep_link.require_navigation()
-
-# Training runs in its own process, leaves one core to the people drawing (on a 1-core machine
-# it takes the only one) and gives way to them: lower CPU priority.
-TRAIN_THREADS, TRAIN_NICE = max(1, (os.cpu_count() or 2) - 1), 10
 
 st.title("Train a network")
 
@@ -54,7 +49,7 @@ if submitted:
                              label_smoothing=label_smoothing,
                              validation_size=validation_size, train_size=train_size,
                              early_stopping=early_stopping, patience=patience, augment=augment, seed=seed)
-        start_training(config, name, threads=TRAIN_THREADS, nice=TRAIN_NICE)
+        start_training(config, name)
         st.session_state.fresh_run_name = True
     except ConfigError as exc:
         st.error(f"Not started: {without_paths(exc)}")
@@ -65,26 +60,26 @@ if submitted:
 def show_job(job) -> None:
     """Progress, live curves, Stop, and the result once saved."""
     progress = job.progress
-    st.subheader(f"Run {job.name} · {job.config.preset} · {job.state}")
+    st.subheader(f"Run {job.name} · {job.config.preset} · {job.status}")
     if progress is None:
         st.progress(0.0, text="Starting TensorFlow, loading data and building the network…")
     else:
         eta = "" if not job.active else f" · ETA {progress.eta:.0f} s"
         st.progress(progress.fraction, text=f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.batch}/"
-                    f"{progress.batches} · {progress.elapsed:.0f} s elapsed{eta}")
+                    f"{progress.batches_per_epoch} · {progress.elapsed:.0f} s elapsed{eta}")
     if job.active:
         st.button("Stop", icon=":material/stop:", disabled=job.stop.is_set(), on_click=job.request_stop,
                   help="Ends training after the current batch; the partial run is saved.")
     if job.stop.is_set() and job.active:
         st.info("Stopping after this batch, then saving the partial run…")
-    if job.epochs:
-        history = {key: [e.get(key) for e in job.epochs] for key in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    if job.epoch_logs:
+        history = {key: [e.get(key) for e in job.epoch_logs] for key in ("loss", "accuracy", "val_loss", "val_accuracy")}
         st.plotly_chart(charts.epoch_curves(history), width="stretch")
-    if job.batches:
-        st.plotly_chart(charts.batch_curve(job.batches), width="stretch")
-    if job.state == FAILED:
+    if job.batch_points:
+        st.plotly_chart(charts.batch_curve(job.batch_points), width="stretch")
+    if job.status == FAILED:
         st.error(f"Training failed: {without_paths(job.error)}")
-    if job.state == DONE:
+    if job.status == SAVED:
         card = job.saved.card
         st.success(f"Saved **{job.name}** ({job.ended}): test accuracy **{card['test_accuracy']:.2%}** after "
                    f"{card['epochs_done']} epoch{'s' if card['epochs_done'] != 1 else ''} in {card['wall_time_seconds']:.0f} s.")

@@ -1,5 +1,6 @@
 """Shared fixtures: small synthetic data made here, and the full MNIST only via $MNIST_PATH."""
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -21,7 +22,8 @@ def app_test(page: str | None = None, timeout: float = 60):
     """
     from streamlit.testing.v1 import AppTest
 
-    entry = Path(tempfile.gettempdir()) / "mnist_studio_apptest_entry.py"
+    tag = hashlib.sha1(str(ROOT).encode()).hexdigest()[:10]  # one entry per checkout: clones may test at once
+    entry = Path(tempfile.gettempdir()) / f"mnist_studio_apptest_{tag}.py"
     entry.write_text(f"import runpy, sys\nsys.path.insert(0, {str(ROOT)!r})\n"
                      f"runpy.run_path({str(ROOT / 'streamlit_app.py')!r}, run_name='__main__')\n")
     at = AppTest.from_file(str(entry), default_timeout=timeout).run()

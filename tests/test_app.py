@@ -105,7 +105,7 @@ def test_one_epoch_training_completes_and_is_stored(mnist_path, store):
     job = jobs.current_job()
     assert job.name == "apptest-run"
     job.thread.join(300)
-    assert job.state == jobs.DONE, job.error
+    assert job.status == jobs.SAVED, job.error
     at.run()
     assert "Saved **apptest-run** (finished)" in texts(at)
     assert (store / "apptest-run" / "model.onnx").is_file()
