@@ -14,6 +14,7 @@ from . import protocol
 from .config import OPTIMIZERS, LR_SCHEDULES, PRESETS, ConfigError, TrainConfig, make_config
 from .data import DatasetError, load_mnist, load_test_set
 from .evaluate import confusion_sentences, evaluate_probabilities, model_probabilities
+from .gallery import build_gallery
 from .predict import load_classifier
 from .preprocess import DrawingError, read_image
 from .store import (StoreError, abandoned_checkpoints, check_new_name, claim_checkpoint, keep_unsaved, list_runs,
@@ -82,7 +83,8 @@ def _save(result, name: str, x_test: np.ndarray, y_test: np.ndarray, command: st
     """Evaluate a TrainingResult on the test set, then save it with those figures."""
     probabilities = model_probabilities(result.model, x_test)
     accuracy = evaluate_probabilities(y_test, probabilities).accuracy
-    return save_run(result, name, probabilities, accuracy, command=command, store=store), accuracy
+    gallery = build_gallery(x_test, y_test, probabilities)
+    return save_run(result, name, gallery, accuracy, command=command, store=store), accuracy
 
 
 def recover_abandoned(store: Path) -> None:

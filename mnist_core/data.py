@@ -249,6 +249,15 @@ def load_test_set(path=None) -> tuple[np.ndarray, np.ndarray]:
     return arrays["x_test"], arrays["y_test"]
 
 
+def local_test_set() -> tuple[np.ndarray, np.ndarray] | None:
+    """The test set if this machine has MNIST ($MNIST_PATH, else Keras' cached copy), else None:
+    it never downloads."""
+    if os.environ.get("MNIST_PATH"):
+        return load_test_set()
+    cached = keras_cache_path()
+    return load_test_set(cached) if cached.is_file() else None
+
+
 def load_sample(path=BUNDLED_SAMPLE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The bundled sample of MNIST test digits: (images, labels, test-set indices); no dataset.
 

@@ -76,7 +76,12 @@ def cell_examples(labels: np.ndarray, probabilities: np.ndarray, true: int, pred
     return hits[np.argsort(-probabilities[hits, predicted], kind="stable")]
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 test image', '3 test images'."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def confusion_sentences(evaluation: Evaluation, k: int = 5) -> list[str]:
     """The top confusions in words, as the seed notebook wrote them."""
-    return [f"{t} is mistaken for {p} {c} time{'s' if c != 1 else ''}"
+    return [f"{t} read as {p}: {plural(c, 'time')}"
             for t, p, c in evaluation.top_confusions(k)]

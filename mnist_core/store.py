@@ -2,7 +2,8 @@
 
 A run is a folder: `model.keras` (for further training and evaluation), `model.onnx` (what the
 app serves, without TensorFlow), `card.json` (how it was made and how it did) and
-`test_probabilities.npy` (so the Explore page needs no network). A run is first written to a
+`gallery.npz` (its test probabilities and the test digits Explore shows, so Explore needs no
+dataset and no network; see gallery.py). A run is first written to a
 hidden temporary folder and then renamed into place, so a crash never leaves half a model.
 Bundled runs ship in the package, are read-only and are listed first.
 
@@ -25,12 +26,13 @@ from pathlib import Path
 import numpy as np
 
 from .config import ConfigError, validate_name
+from .gallery import Gallery, GalleryError, check_gallery, read_gallery, write_gallery
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BUNDLED_DIR = PACKAGE_DIR / "bundled"
 DEFAULT_STORE_DIR = PACKAGE_DIR.parent / "runs"
 DEFAULT_MODEL = "default"
-MODEL_FILE, ONNX_FILE, CARD_FILE, PROBS_FILE = "model.keras", "model.onnx", "card.json", "test_probabilities.npy"
+MODEL_FILE, ONNX_FILE, CARD_FILE = "model.keras", "model.onnx", "card.json"
 CHECKPOINT_PREFIX, UNSAVED_PREFIX, LOCK_FILE = ".checkpoint-", ".unsaved-", "lock"
 STALE_TEMP_SECONDS = 3600
 IN_TRAINING = "a training called {!r} is running or awaits saving; choose another name"
@@ -61,14 +63,12 @@ class StoredRun:
     def keras_path(self) -> Path:
         return self.path / MODEL_FILE
 
-    def test_probabilities(self) -> np.ndarray:
+    def gallery(self) -> Gallery:
+        """Its test labels, probabilities and the test digits Explore shows."""
         try:
-            probabilities = np.load(self.path / PROBS_FILE, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise StoreError(f"run {self.name!r}: test probabilities unreadable: {exc}") from exc
-        if probabilities.ndim != 2 or probabilities.shape[1] != 10:
-            raise StoreError(f"run {self.name!r}: test probabilities have shape {probabilities.shape}")
-        return probabilities
+            return read_gallery(self.path, where=f"run {self.name!r}")
+        except GalleryError as exc:
+            raise StoreError(str(exc)) from exc
 
 
 def store_dir() -> Path:
@@ -167,13 +167,15 @@ def keep_unsaved(folder: Path, name: str) -> Path | None:
         return None
 
 
-def save_run(result, name: str, test_probabilities: np.ndarray, test_accuracy: float, command: str | None = None,
+def save_run(result, name: str, gallery: Gallery, test_accuracy: float, command: str | None = None,
              store: Path | None = None) -> StoredRun:
-    """Save a TrainingResult and its test figures atomically as `name`; never overwrites."""
+    """Save a TrainingResult, its test gallery and accuracy atomically as `name`; never overwrites."""
     store = store or store_dir()
     check_new_name(name, store, saving=True)
-    if test_probabilities.ndim != 2 or test_probabilities.shape[1] != 10:
-        raise StoreError(f"test probabilities have shape {test_probabilities.shape}, expected (N, 10)")
+    try:
+        check_gallery(gallery, f"run {name!r}")
+    except GalleryError as exc:
+        raise StoreError(str(exc)) from exc
     card = make_card(result, name, test_accuracy, command)
     temp = _hidden_folder(store, f".tmp-{name}-")
     temp.chmod(0o755)
@@ -185,7 +187,7 @@ def save_run(result, name: str, test_probabilities: np.ndarray, test_accuracy: f
             warnings.simplefilter("ignore")  # tf2onnx's FutureWarnings about NumPy aliases
             result.model.export(str(temp / ONNX_FILE), format="onnx", verbose=False)
         step = "writing its files"
-        np.save(temp / PROBS_FILE, test_probabilities.astype(np.float32))
+        write_gallery(gallery, temp)
         (temp / CARD_FILE).write_text(json.dumps(card, indent=1), encoding="utf-8")
         for path in temp.iterdir():
             with open(path, "rb") as handle:

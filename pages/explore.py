@@ -1,34 +1,32 @@
 """Explore: the active model's confusion matrix; click a cell to see the digits behind it."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_core import StoreError, evaluate_probabilities
-from mnist_core.evaluate import cell_examples, confusion_sentences
+from mnist_core import evaluate_probabilities
+from mnist_core.evaluate import cell_examples, confusion_sentences, plural
+from mnist_core.gallery import FIRST_PAGE as PAGE_SIZE, GalleryError, images_for
 from pages import active_model, charts, deep_link, loaders
 from pages.images import enlarge
 from pages.redact import without_paths
 
 deep_link.require_navigation()
 
-PAGE_SIZE = 24
-
 st.title("Explore the mistakes")
 clf = active_model.classifier()
-data = loaders.test_set()
-if clf is None or data is None:
+if clf is None:
     st.stop()
-x_test, y_test = data
 try:
-    probabilities = clf.run.test_probabilities()
-except StoreError as exc:
+    gallery = loaders.gallery(clf.run)
+except GalleryError as exc:
     st.error(without_paths(exc))
     st.stop()
-if len(probabilities) != len(y_test):
-    st.error(f"Model {clf.name} was evaluated on {len(probabilities)} test images, but this test set has {len(y_test)}.")
-    st.stop()
-result = evaluate_probabilities(y_test, probabilities)
-st.caption(f"Model **{clf.name}**: {result.accuracy:.2%} test accuracy, {result.errors} mistakes in {len(y_test):,} images.")
+test_set = loaders.local_test_set()  # every digit when this machine has MNIST; else those the run stores
+labels, probabilities = gallery.labels, gallery.probabilities
+result = evaluate_probabilities(labels, probabilities)
+st.caption(f"Model **{clf.name}**: {result.accuracy:.2%} test accuracy, {plural(result.errors, 'mistake')} in "
+           f"{plural(len(labels), 'test image')}.")
 
 matrix_col, side_col = st.columns([3, 2], gap="large")
 with matrix_col:
@@ -58,16 +56,20 @@ st.subheader("Digits behind a cell")
 c1, c2, c3, _ = st.columns([1, 1, 1, 3])
 true = c1.selectbox("True digit", range(10), key="cell_true")
 predicted = c2.selectbox("Predicted digit", range(10), key="cell_pred")
-indices = cell_examples(y_test, probabilities, true, predicted)
+indices = cell_examples(labels, probabilities, true, predicted)
 what = "correctly read" if true == predicted else "read as"
 if not len(indices):
     st.info(f"No test image of a {true} was {what} {predicted}.")
     st.stop()
-page_count = (len(indices) - 1) // PAGE_SIZE + 1
+shown_indices = indices if test_set is not None else indices[np.isin(indices, gallery.indices)]
+page_count = (len(shown_indices) - 1) // PAGE_SIZE + 1
 page = c3.number_input(f"Page (of {page_count})", 1, page_count, key="cell_page") if page_count > 1 else 1
-st.markdown(f"**{len(indices)}** test images of a **{true}** {what} **{predicted}**, most confident first:")
-shown = indices[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+st.markdown(f"**{plural(len(indices), 'test image')}** of a **{true}** {what} **{predicted}**, most confident first"
+            + ("" if len(shown_indices) == len(indices) else
+               f" (the first {len(shown_indices)}: the rest are not stored with the run, and MNIST is not on this "
+               "machine)") + ":")
+shown = shown_indices[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+images, _ = images_for(shown, gallery, test_set)
 for row in range(0, len(shown), 8):
-    for column, index in zip(st.columns(8), shown[row:row + 8]):
-        column.image(enlarge(x_test[index] / 255.0, 3),
-                     caption=f"#{index}: {probabilities[index, predicted]:.0%}")
+    for column, index, image in zip(st.columns(8), shown[row:row + 8], images[row:row + 8]):
+        column.image(enlarge(image / 255.0, 3), caption=f"#{index}: {probabilities[index, predicted]:.0%}")

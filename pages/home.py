@@ -19,15 +19,13 @@ st.markdown(
 )
 st.page_link(Path(__file__).with_name("draw.py"), label="Start drawing", icon=":material/draw:")
 
-st.subheader("A random sample of the MNIST test set")
-data = loaders.test_set()
-if data is not None:
-    x_test, y_test = data
-    if st.button("New sample", icon=":material/shuffle:") or "home_sample" not in st.session_state:
-        st.session_state.home_sample = np.random.default_rng().choice(len(x_test), 16, replace=False)
-    columns = st.columns(16)
-    for column, index in zip(columns, st.session_state.home_sample):
-        column.image(enlarge(x_test[index] / 255.0, 3), caption=str(y_test[index]))
+st.subheader("Digits from the MNIST test set")
+images, labels, _ = loaders.mnist_sample()
+if st.button("New sample", icon=":material/shuffle:") or "home_sample" not in st.session_state:
+    st.session_state.home_sample = np.random.default_rng().choice(len(labels), 16, replace=False)
+for column, i in zip(st.columns(16), st.session_state.home_sample):
+    column.image(enlarge(images[i] / 255.0, 3), caption=str(labels[i]))
+st.caption(f"{len(labels)} test digits ship with the app (MNIST: LeCun, Cortes & Burges, CC BY-SA 3.0).")
 
 clf = active_model.classifier()
 if clf is not None:

@@ -5,29 +5,62 @@ from pathlib import Path
 
 import streamlit as st
 
-from mnist_core import DatasetError, list_runs, load_classifier, load_test_set
+from mnist_core import DatasetError, StoreError, data, list_runs, load_classifier
+from mnist_core.gallery import read_gallery
 from mnist_core.store import BUNDLED_DIR, store_dir
 from pages.redact import without_paths
 
 
-@st.cache_resource(show_spinner="Loading the model…")
-def classifier(name: str):
-    """One ONNX Runtime session per model per server, shared by all sessions."""
+def identity(folder: Path) -> int:
+    """Which save of a run this is: a run deleted and trained again under its name is a new folder."""
+    try:
+        stat = folder.stat()
+    except OSError as exc:
+        raise StoreError(f"no saved model called {folder.name!r}") from exc
+    return hash((stat.st_ino, stat.st_mtime_ns))
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
+def _classifier(name: str, identity: int):
     return load_classifier(name)
 
 
+def classifier(name: str):
+    """One ONNX Runtime session per saved run per server, shared by all sessions; a few at most."""
+    folder = BUNDLED_DIR / name if (BUNDLED_DIR / name).is_dir() else store_dir() / name
+    return _classifier(name, identity(folder))
+
+
 @st.cache_resource(show_spinner="Loading the MNIST test set…")
-def _test_set(path: str | None):
-    return load_test_set(path)
+def _local_test_set(where: tuple):
+    return data.local_test_set()
 
 
-def test_set():
-    """The MNIST test images and labels, or None after telling the person why not."""
+def local_test_set():
+    """The MNIST test images and labels if this machine has them (the server never downloads
+    them: runs carry what Explore needs), else None."""
     try:
-        return _test_set(os.environ.get("MNIST_PATH"))
+        return _local_test_set((os.environ.get("MNIST_PATH"), str(data.keras_cache_path())))
     except DatasetError as exc:
-        st.warning(f"The MNIST test set is not available, so test images cannot be shown. {without_paths(exc)}")
+        st.caption(f"The MNIST copy on this machine is unusable, so only the digits stored with the run "
+                   f"are shown: {without_paths(exc)}")
         return None
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _gallery(path: str, identity: int):
+    return read_gallery(Path(path), where=f"run {Path(path).name!r}")
+
+
+def gallery(run):
+    """A run's Explore gallery (GalleryError if unreadable), read once per run."""
+    return _gallery(str(run.path), identity(run.path))
+
+
+@st.cache_resource(show_spinner=False)
+def mnist_sample():
+    """The bundled sample of MNIST test digits: (images, labels, test-set indices)."""
+    return data.load_sample()
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

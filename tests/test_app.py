@@ -116,10 +116,10 @@ def test_one_epoch_training_completes_and_is_stored(mnist_path, store):
 def test_explore_shows_matrix_and_gallery(mnist_path, store):
     at = app("explore")
     assert "Most frequent confusions" in texts(at)
-    assert "is mistaken for" in texts(at)
+    assert "read as" in texts(at)
     at.selectbox(key="cell_true").set_value(4)
     at.selectbox(key="cell_pred").set_value(4).run()
-    assert "test images of a **4** correctly read **4**" in texts(at)
+    assert "test images** of a **4** correctly read **4**" in texts(at)
     assert len(at.get("image")) == 24  # one full page of the gallery
 
 
@@ -137,9 +137,28 @@ def test_broken_runs_are_shown_not_offered(store):
     assert home.sidebar.selectbox[0].options == ["default · 99.73%"]
 
 
-def test_missing_dataset_is_explained(tmp_path, monkeypatch, store):
+def test_explore_needs_no_dataset(tmp_path, monkeypatch, store):
+    """No MNIST on the machine and no network: the matrix, the mistakes and the first page of each
+    diagonal cell come from what the run stores."""
+    monkeypatch.delenv("MNIST_PATH", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("MNIST_URL", "http://127.0.0.1:9/mnist.npz")  # nothing listens: a download would fail
+    at = app("explore")
+    assert "27 mistakes in 10,000 test images" in texts(at)
+    at.selectbox(key="cell_true").set_value(5)
+    at.selectbox(key="cell_pred").set_value(3).run()
+    assert "**3 test images** of a **5** read as **3**" in texts(at) and len(at.get("image")) == 3
+    at.selectbox(key="cell_pred").set_value(5).run()
+    assert "the rest are not stored with the run" in texts(at) and len(at.get("image")) == 24
+    assert not at.exception and not (tmp_path / "keras" / "datasets" / "mnist.npz").exists()
+    home = app()
+    assert "100 test digits ship with the app" in texts(home) and len(home.get("image")) == 16
+
+
+def test_an_unusable_mnist_copy_is_explained(tmp_path, monkeypatch, store):
     monkeypatch.setenv("MNIST_PATH", str(tmp_path / "gone.npz"))
-    at = app()
-    assert "The MNIST test set is not available" in texts(at) and "gone.npz: no such file" in texts(at)
     explore = app("explore")
-    assert "gone.npz: no such file" in texts(explore) and not explore.exception
+    assert "MNIST_PATH: no such file" in texts(explore) and "gone.npz" not in texts(explore)
+    assert "27 mistakes" in texts(explore) and not explore.exception
+
+

@@ -25,7 +25,7 @@ def test_figures_are_exact():
     assert result.f1[7] == 2 * (2 / 3) * 1.0 / (2 / 3 + 1.0)
     assert result.precision[9] == 0.0 and result.support[4] == 4
     assert result.top_confusions() == [(4, 9, 3), (2, 7, 1)]
-    assert confusion_sentences(result) == ["4 is mistaken for 9 3 times", "2 is mistaken for 7 1 time"]
+    assert confusion_sentences(result) == ["4 read as 9: 3 times", "2 read as 7: 1 time"]
     payload = result.to_dict()
     assert payload["confusion_matrix"][4][9] == 3 and payload["per_class"][4]["support"] == 4
 

@@ -11,6 +11,7 @@ from mnist_core import load_classifier
 from mnist_core.config import ConfigError, make_config
 from mnist_core.data import split_validation
 from mnist_core.evaluate import evaluate_probabilities, model_probabilities
+from mnist_core.gallery import build_gallery
 from mnist_core.store import (StoreError, abandoned_checkpoints, check_new_name, claim_checkpoint, delete_run,
                               find_run, list_runs, load_keras_model, remove_stale_temporaries)
 from mnist_core.store import save_run as store_save_run
@@ -28,21 +29,21 @@ def tiny():
 
 def save_run(tiny, name, **kwargs):
     """Save the tiny training with its test figures, as the train command does."""
-    _, result, probabilities, accuracy = tiny
-    return store_save_run(result, name, probabilities, accuracy, **kwargs)
+    data, result, probabilities, accuracy = tiny
+    return store_save_run(result, name, build_gallery(data.x_test, data.y_test, probabilities), accuracy, **kwargs)
 
 
 def test_save_list_find_delete(tiny, store):
     data, result, probabilities, accuracy = tiny
     saved = save_run(tiny, "first", command="python -m mnist_core train x")
     assert sorted(p.name for p in saved.path.iterdir()) == ["card.json", "model.keras", "model.onnx",
-                                                            "test_probabilities.npy"]
+                                                            "gallery.npz"]
     card = json.loads((saved.path / "card.json").read_text())
     assert card["preset"] == "quick" and card["hyperparameters"]["batch_size"] == 50
     assert card["ended"] == "finished" and card["epochs_done"] == 1 and card["command"].startswith("python -m")
     assert set(card["versions"]) == {"python", "tensorflow", "keras", "numpy"}
     # the store keeps the figures it is given; the caller computed them from the test set
-    assert np.array_equal(saved.test_probabilities(), probabilities) and probabilities.shape == (200, 10)
+    assert np.array_equal(saved.gallery().probabilities, probabilities) and probabilities.shape == (200, 10)
     assert card["test_accuracy"] == accuracy == float((probabilities.argmax(1) == data.y_test).mean())
     names = [r.name for r in list_runs(store)]
     assert "first" in names and names.index("default") < names.index("first")
