@@ -24,7 +24,7 @@ import psutil
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.browser import draw_stroke, launch_chromium, streamlit_server, stroke_label  # noqa: E402
+from bench.browser import draw_stroke, launch_chromium, streamlit_server, stroke_label  # noqa: E402
 
 RECORD_MOUSEUP = "document.addEventListener('mouseup', () => { window.__up = performance.now(); }, true)"
 

@@ -41,7 +41,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.browser import CHROMIUM_ARGS, streamlit_server, stroke_label  # noqa: E402
+from bench.browser import CHROMIUM_ARGS, streamlit_server, stroke_label  # noqa: E402
 
 RECORD_MOUSEUP = "document.addEventListener('mouseup', () => { window.__up = performance.now(); }, true)"
 

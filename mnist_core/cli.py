@@ -14,6 +14,7 @@ from . import protocol
 from .config import OPTIMIZERS, LR_SCHEDULES, PRESETS, ConfigError, TrainConfig, make_config
 from .data import DatasetError, load_mnist, load_test_set
 from .evaluate import confusion_sentences, evaluate_probabilities, model_probabilities
+from .explain import explain_file, explanation_text
 from .gallery import build_gallery
 from .predict import load_classifier
 from .preprocess import DrawingError, read_image
@@ -210,6 +211,16 @@ def cmd_predict(args) -> int:
     return 1 if any("error" in r for r in results) or not results else 0
 
 
+def cmd_explain(args) -> int:
+    classifier = load_classifier(args.model)
+    results = [explain_file(classifier, path) for path in _image_files(args.paths)]
+    if args.json:
+        print(json.dumps(results))
+    for result in results if not args.json else []:
+        print(explanation_text(result))
+    return 1 if any("error" in r for r in results) or not results else 0
+
+
 def cmd_list(args) -> int:
     print(f"{'name':24} {'preset':9} {'accuracy':>9} {'epochs':>6} {'time':>7}  ended")
     for run in list_runs():
@@ -266,6 +277,12 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("--model")
     predict.add_argument("--json", action="store_true")
     predict.set_defaults(func=cmd_predict)
+
+    explain_ = commands.add_parser("explain", help="show which strokes made the network read each image as it did")
+    explain_.add_argument("paths", nargs="+", metavar="PATH")
+    explain_.add_argument("--model")
+    explain_.add_argument("--json", action="store_true")
+    explain_.set_defaults(func=cmd_explain)
 
     list_ = commands.add_parser("list", help="list saved models")
     list_.set_defaults(func=cmd_list)

@@ -11,13 +11,16 @@ from PIL import Image
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from mnist_core.explain import saliency_image
+
 ACCENT, MUTED, WRONG = "#ff4b4b", "#9aa5b1", "#1f77b4"
 
 
 def png_data_uri(image: np.ndarray) -> str:
-    """A float image in [0, 1] as an inline PNG, so it travels inside the HTML that shows it."""
+    """A float image in [0, 1] (or uint8 RGB) as an inline PNG, so it travels inside the HTML that shows it."""
     buffer = io.BytesIO()
-    Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)).save(buffer, "PNG")
+    pixels = image if image.dtype == np.uint8 else np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+    Image.fromarray(pixels).save(buffer, "PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
@@ -38,23 +41,33 @@ def probability_bars(probabilities: np.ndarray) -> str:
             f"style='display:flex;gap:4px;height:180px;margin-top:1rem'>{''.join(columns)}</div>")
 
 
-def answer_card(prediction, caption: str) -> str:
-    """The digit, its confidence, what the model saw and all ten probabilities, as one HTML block.
+def _figure(uri: str, alt: str, caption: str) -> str:
+    return (f"<figure style='margin:0'><img src='{uri}' width='112' height='112' alt='{html.escape(alt)}' "
+            "style='image-rendering:pixelated;border:1px solid #ddd'>"
+            f"<figcaption style='font-size:0.875rem;color:#808495;max-width:112px'>{caption}</figcaption></figure>")
+
+
+def answer_card(prediction, caption: str, explanation=None) -> str:
+    """The digit, its confidence, what the model saw, why it answered so (when `explanation` is
+    given: mnist_core.explain) and all ten probabilities, as one HTML block.
 
     One block rather than five Streamlit elements and a Plotly chart: it is redrawn on every
     stroke, and the browser lays out one HTML block far faster than those elements (the figures
     are in bench/README.md).
     """
     return (
-        "<div style='display:flex;gap:2rem;align-items:flex-start'>"
+        "<div style='display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start'>"
         "<div><div style='font-size:7rem;font-weight:700;line-height:1' data-testid='predicted-digit'>"
         f"{prediction.digit}</div>"
         "<div style='font-size:0.875rem;margin-top:0.5rem'>Confidence</div>"
         f"<div style='font-size:2.25rem;line-height:1.2' data-testid='confidence'>{prediction.confidence:.1%}</div></div>"
-        f"<figure style='margin:0'><img src='{png_data_uri(prediction.model_input)}' width='140' height='140' "
-        "alt='the 28×28 image the model saw' style='image-rendering:pixelated;border:1px solid #ddd'>"
-        "<figcaption style='font-size:0.875rem;color:#808495'>What the model saw (28×28)</figcaption></figure>"
-        "</div>"
+        + _figure(png_data_uri(prediction.model_input), "the 28×28 image the model saw", "What the network saw (28×28)")
+        + (_figure(png_data_uri(saliency_image(explanation, scale=4)),
+                   f"which strokes pushed toward {explanation.digit} and which toward {explanation.runner_up}",
+                   f"Why: <span style='color:#d62728'>red</span> pushed toward {explanation.digit}, "
+                   f"<span style='color:#1f77b4'>blue</span> toward {explanation.runner_up}")
+           if explanation is not None else "")
+        + "</div>"
         f"{probability_bars(prediction.probabilities)}"
         f"<p style='font-size:0.875rem;color:#808495;margin-top:0.75rem'>{html.escape(caption)}</p>"
     )

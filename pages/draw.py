@@ -3,6 +3,7 @@
 import streamlit as st
 
 from mnist_core import DrawingError, NothingDrawnError
+from mnist_core.explain import explain
 from pages import active_model, canvas, charts, deep_link, uploads
 
 deep_link.require_navigation()
@@ -50,7 +51,8 @@ def draw_and_read() -> None:
         except DrawingError as exc:
             st.warning(str(exc))
         else:
-            st.html(charts.answer_card(prediction, f"Model {clf.name} · from the {source}"))
+            st.html(charts.answer_card(prediction, f"Model {clf.name} · from the {source}",
+                                       explain(clf, prediction.model_input)))
 
 
 draw_and_read()

@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from tests.conftest import ROOT, draw_digit
 
@@ -21,7 +22,7 @@ def cli(*args, env=None, check_code=None):
     return result
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "list"])
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "explain", "list"])
 def test_help(command):
     result = cli(command, "--help", check_code=0)
     assert "usage: python -m mnist_core " + command in result.stdout
@@ -90,6 +91,20 @@ def test_predict_json_keeps_order_and_reports_bad_files(tmp_path):
         assert sum(entry["probabilities"]) == pytest.approx(1, abs=1e-4)
     ok = cli("predict", folder / "a_seven.png", check_code=0)
     assert ok.stdout.startswith(f"{folder / 'a_seven.png'}: 7 (")
+
+
+def test_explain_json_gives_a_map_per_file(tmp_path):
+    draw_digit().save(tmp_path / "seven.png")
+    Image.new("L", (50, 50), 0).save(tmp_path / "blank.png")
+    result = cli("explain", tmp_path / "seven.png", tmp_path / "blank.png", "--json", check_code=1)
+    seven, blank = json.loads(result.stdout)
+    assert sorted(seven) == ["digit", "file", "probabilities", "saliency"] and seven["digit"] == 7
+    saliency = np.array(seven["saliency"])
+    assert saliency.shape == (28, 28) and saliency.max() > 0  # some ink pushed toward 7
+    assert seven["probabilities"][7] == max(seven["probabilities"])
+    assert blank["file"].endswith("blank.png") and "Nothing drawn" in blank["error"]
+    text = cli("explain", tmp_path / "seven.png", check_code=0).stdout
+    assert text.startswith(f"{tmp_path / 'seven.png'}: 7 (") and "#" in text
 
 
 def test_predict_unknown_model(tmp_path):

@@ -6,7 +6,7 @@ Screenshots of every page land in test-artifacts/ for a human to look at.
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser import ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server, stroke_label
+from bench.browser import ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server, stroke_label
 
 SHOTS = ROOT / "test-artifacts"
 PAGES = {"home": "/", "draw": "/draw", "train": "/train", "explore": "/explore", "models": "/models"}

@@ -19,7 +19,7 @@ from PIL import Image
 
 from mnist_core.preprocess import DrawingError, read_canvas_png, read_image, to_model_input
 from pages.redact import without_paths
-from tests.browser import ROOT, rerun_message, shows_exception, streamlit_server
+from bench.browser import ROOT, rerun_message, shows_exception, streamlit_server
 from tests.conftest import app_test as app, draw_digit
 from tests.hostile import blank_png, png_data_url
 from tests.test_app import canvas_value, texts

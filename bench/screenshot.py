@@ -1,0 +1,41 @@
+"""The README's screenshot: the Draw page after a person drew a 7, in headless Chromium.
+
+    python bench/screenshot.py [--out docs/draw.png] [--width 1280]
+"""
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.browser import draw_stroke, launch_chromium, seven_strokes, streamlit_server, stroke_label  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "draw.png")
+    parser.add_argument("--width", type=int, default=1280)
+    parser.add_argument("--height", type=int, default=820)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as store, streamlit_server(Path(store)) as (url, _), \
+            sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": args.width, "height": args.height})
+        page.goto(f"{url}/draw")
+        page.locator("canvas.upper-canvas").wait_for()
+        for stroke in seven_strokes():
+            draw_stroke(page, stroke)
+        page.get_by_text(stroke_label(len(seven_strokes()))).wait_for()
+        page.wait_for_timeout(500)  # let the answer's images load
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(args.out))
+        browser.close()
+    print(f"saved {args.out}")
+
+
+if __name__ == "__main__":
+    main()
