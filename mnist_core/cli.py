@@ -13,12 +13,13 @@ import numpy as np
 from . import protocol
 from .config import OPTIMIZERS, LR_SCHEDULES, PRESETS, ConfigError, TrainConfig, make_config
 from .data import DatasetError, load_mnist, load_test_set
-from .evaluate import confusion_sentences, evaluate_probabilities, model_probabilities
+from .evaluate import (compare_probabilities, confusion_sentences, evaluate_probabilities, model_probabilities, plural,
+                       suspicious_labels)
 from .explain import explain_file, explanation_text
 from .gallery import build_gallery
 from .predict import load_classifier
 from .preprocess import DrawingError, read_image
-from .store import (StoreError, abandoned_checkpoints, check_new_name, claim_checkpoint, keep_unsaved, list_runs,
+from .store import (StoreError, abandoned_checkpoints, check_new_name, claim_checkpoint, find_run, keep_unsaved, list_runs,
                     remove_stale_temporaries, save_run, store_dir)
 from .train import BATCH, STOPPED, read_checkpoint
 
@@ -168,8 +169,9 @@ def cmd_evaluate(args) -> int:
     probabilities = np.concatenate([classifier.probabilities(x_test[i:i + 1000] / 255.0)
                                     for i in range(0, len(x_test), 1000)])
     result = evaluate_probabilities(y_test, probabilities)
+    suspicious = suspicious_labels(y_test, probabilities)
     if args.json:
-        print(json.dumps(dict(model=classifier.name, **result.to_dict())))
+        print(json.dumps(dict(model=classifier.name, **result.to_dict(), suspicious_labels=suspicious)))
         return 0
     print(f"model {classifier.name}: accuracy {result.accuracy:.4%} ({result.errors} errors in {len(y_test)})")
     print("digit  precision  recall     f1  support")
@@ -178,6 +180,30 @@ def cmd_evaluate(args) -> int:
     print("top confusions:")
     for sentence in confusion_sentences(result):
         print(f"  {sentence}")
+    print(f"labels the model disputes (it gives them under 5%): {len(suspicious)}")
+    for row in suspicious[:10]:
+        print(f"  #{row['index']}: labelled {row['given']}, read as {row['predicted']} ({row['confidence']:.1%})")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    runs = [find_run(name) for name in (args.a, args.b)]
+    galleries = [run.gallery() for run in runs]
+    if not np.array_equal(galleries[0].labels, galleries[1].labels):
+        raise StoreError(f"{args.a!r} and {args.b!r} were evaluated on different test sets")
+    result = compare_probabilities(galleries[0].labels, galleries[0].probabilities, galleries[1].probabilities)
+    if args.json:
+        side = lambda run, e: dict(name=run.name, accuracy=e.accuracy, confusion_matrix=e.confusion.tolist())
+        print(json.dumps(dict(a=side(runs[0], result.a), b=side(runs[1], result.b),
+                              difference=result.difference.tolist(), fixed=result.fixed.tolist(),
+                              broke=result.broke.tolist())))
+        return 0
+    print(f"{args.a}: {result.a.accuracy:.2%}   {args.b}: {result.b.accuracy:.2%}")
+    print(f"{args.b} fixed {plural(len(result.fixed), 'test image')} that {args.a} got wrong, "
+          f"and broke {len(result.broke):,}")
+    changed = [(int(d), t, p) for (t, p), d in np.ndenumerate(result.difference) if d and t != p]
+    for change, t, p in sorted(changed, key=lambda c: -abs(c[0]))[:8]:
+        print(f"  {t} read as {p}: {change:+d}")
     return 0
 
 
@@ -283,6 +309,12 @@ def parser() -> argparse.ArgumentParser:
     explain_.add_argument("--model")
     explain_.add_argument("--json", action="store_true")
     explain_.set_defaults(func=cmd_explain)
+
+    compare = commands.add_parser("compare", help="compare two saved runs on the test set (from what they store)")
+    compare.add_argument("a", metavar="A")
+    compare.add_argument("b", metavar="B")
+    compare.add_argument("--json", action="store_true")
+    compare.set_defaults(func=cmd_compare)
 
     list_ = commands.add_parser("list", help="list saved models")
     list_.set_defaults(func=cmd_list)

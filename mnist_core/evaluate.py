@@ -76,6 +76,42 @@ def cell_examples(labels: np.ndarray, probabilities: np.ndarray, true: int, pred
     return hits[np.argsort(-probabilities[hits, predicted], kind="stable")]
 
 
+def suspicious_labels(labels: np.ndarray, probabilities: np.ndarray, doubt: float = 0.05,
+                      limit: int = 100) -> list[dict]:
+    """Test digits whose given label the network strongly disputes: it gives that label less than
+    `doubt` (confident learning's self-confidence) and answers something else, most confident
+    first. Some are the network's mistakes, some are MNIST's."""
+    labels = np.asarray(labels).astype(np.int64)
+    self_confidence = probabilities[np.arange(len(labels)), labels]
+    predicted = probabilities.argmax(axis=1)
+    disputed = np.flatnonzero((self_confidence < doubt) & (predicted != labels))
+    order = disputed[np.argsort(-probabilities[disputed, predicted[disputed]], kind="stable")][:limit]
+    return [dict(index=int(i), given=int(labels[i]), predicted=int(predicted[i]),
+                 confidence=round(float(probabilities[i, predicted[i]]), 6)) for i in order]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Run B against run A on the same test set."""
+
+    a: Evaluation
+    b: Evaluation
+    fixed: np.ndarray  # test indices A got wrong and B right
+    broke: np.ndarray  # test indices A got right and B wrong
+
+    @property
+    def difference(self) -> np.ndarray:
+        return self.b.confusion - self.a.confusion
+
+
+def compare_probabilities(labels: np.ndarray, a: np.ndarray, b: np.ndarray) -> Comparison:
+    """Compare two runs' test probabilities for the same labels."""
+    labels = np.asarray(labels).astype(np.int64)
+    right_a, right_b = a.argmax(axis=1) == labels, b.argmax(axis=1) == labels
+    return Comparison(evaluate_probabilities(labels, a), evaluate_probabilities(labels, b),
+                      np.flatnonzero(~right_a & right_b), np.flatnonzero(right_a & ~right_b))
+
+
 def plural(count: int, noun: str) -> str:
     """'1 test image', '3 test images'."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"

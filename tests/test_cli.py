@@ -107,6 +107,28 @@ def test_explain_json_gives_a_map_per_file(tmp_path):
     assert text.startswith(f"{tmp_path / 'seven.png'}: 7 (") and "#" in text
 
 
+@pytest.mark.mnist
+def test_compare_agrees_with_evaluate(store, mnist_path):
+    cli("train", "--preset", "quick", "--epochs", "1", "--train-size", "3000", "--name", "small",
+        "--data", mnist_path, check_code=0)
+    env = {"MNIST_PATH": str(mnist_path)}
+    evaluated = {name: json.loads(cli("evaluate", "--model", name, "--json", env=env, check_code=0).stdout)
+                 for name in ("default", "small")}
+    compared = json.loads(cli("compare", "default", "small", "--json", check_code=0).stdout)
+    assert sorted(compared) == ["a", "b", "broke", "difference", "fixed"]
+    for side, name in (("a", "default"), ("b", "small")):
+        assert compared[side]["name"] == name
+        assert compared[side]["confusion_matrix"] == evaluated[name]["confusion_matrix"]
+        assert compared[side]["accuracy"] == pytest.approx(evaluated[name]["accuracy"], abs=1e-4)
+    difference = np.array(evaluated["small"]["confusion_matrix"]) - np.array(evaluated["default"]["confusion_matrix"])
+    assert compared["difference"] == difference.tolist()
+    assert len(compared["fixed"]) - len(compared["broke"]) == np.trace(difference)
+    assert set(compared["fixed"]).isdisjoint(compared["broke"])
+    suspicious = evaluated["default"]["suspicious_labels"]
+    assert suspicious and all(s["given"] != s["predicted"] for s in suspicious)
+    assert [s["confidence"] for s in suspicious] == sorted((s["confidence"] for s in suspicious), reverse=True)
+
+
 def test_predict_unknown_model(tmp_path):
     draw_digit().save(tmp_path / "x.png")
     result = cli("predict", tmp_path / "x.png", "--model", "ghost", check_code=2)
