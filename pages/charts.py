@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 from mnist_core.explain import saliency_image
 
 ACCENT, MUTED, WRONG = "#ff4b4b", "#9aa5b1", "#1f77b4"
+RUN_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")  # runs side by side must not share a hue
 
 
 def png_data_uri(image: np.ndarray) -> str:
@@ -89,31 +90,61 @@ def epoch_curves(history: dict) -> go.Figure:
 
 
 def batch_curve(batches: list, max_points: int = 1500) -> go.Figure:
-    """Per-batch training loss (Keras' running mean within each epoch)."""
+    """Per-batch training loss and accuracy (Keras' running means within each epoch)."""
     step = max(1, len(batches) // max_points)
     rows = batches[::step]
-    fig = go.Figure(go.Scatter(x=[r[0] for r in rows], y=[r[1] for r in rows], mode="lines", name="batch loss"))
-    fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), title="loss per batch",
-                      xaxis_title="batch", yaxis_title="loss (mean so far this epoch)", yaxis_rangemode="tozero")
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss per batch", "accuracy per batch"))
+    for col, (index, colour) in enumerate(((1, "#1f77b4"), (2, "#2ca02c")), start=1):
+        fig.add_trace(go.Scatter(x=[r[0] for r in rows], y=[r[index] for r in rows], mode="lines",
+                                 line=dict(color=colour), showlegend=False), row=1, col=col)
+    fig.update_xaxes(title_text="batch")
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10))
     return fig
+
+
+METRIC_NAMES = {"loss": "training loss", "accuracy": "training accuracy", "val_loss": "validation loss",
+                "val_accuracy": "validation accuracy"}
 
 
 def compare_curves(runs: dict, metric: str) -> go.Figure:
     """`metric` per epoch for several runs ({name: history}) on one chart."""
     fig = go.Figure()
-    for name, history in runs.items():
+    for (name, history), colour in zip(runs.items(), RUN_COLOURS):
         values = history.get(metric) or []
-        fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=name))
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="epoch", yaxis_title=metric)
+        fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=name,
+                                 line=dict(color=colour)))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="epoch",
+                      yaxis_title=METRIC_NAMES.get(metric, metric))
+    return fig
+
+
+def _clickable_matrix(fig: go.Figure, text: list, dark: np.ndarray, hover: str) -> go.Figure:
+    """Cell labels on an invisible scatter whose points carry (true, predicted).
+
+    Plotly heatmaps send no selection to Streamlit, so each cell also carries a transparent
+    square marker: clicking it selects that point.
+    """
+    digits = list(range(10))
+    t, p = np.meshgrid(digits, digits, indexing="ij")
+    fig.add_trace(go.Scatter(
+        x=p.ravel(), y=t.ravel(), mode="markers+text", text=[text[i][j] for i, j in zip(t.ravel(), p.ravel())],
+        textfont=dict(size=12, color=["white" if d else "#31333f" for d in dark.ravel()]),
+        customdata=[[int(i), int(j)] for i, j in zip(t.ravel(), p.ravel())],
+        marker=dict(symbol="square", size=34, color="rgba(0,0,0,0)"),
+        hovertemplate=hover + "<extra>click to see</extra>",
+    ))
+    fig.update_layout(height=560, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
+                      xaxis=dict(title="predicted digit", dtick=1, side="top", range=[-0.5, 9.5],
+                                 constrain="domain", showgrid=False, zeroline=False),
+                      yaxis=dict(title="true digit", dtick=1, range=[9.5, -0.5],
+                                 showgrid=False, zeroline=False),
+                      clickmode="event+select", dragmode=False)
     return fig
 
 
 def confusion_matrix(confusion: np.ndarray, normalise: bool) -> go.Figure:
-    """Errors in colour, the diagonal in grey, and an invisible scatter that makes cells clickable.
-
-    Plotly heatmaps send no selection to Streamlit, so each cell also carries a transparent
-    square marker whose customdata is (true, predicted).
-    """
+    """Errors in colour, the diagonal in grey; click a cell to select it."""
     totals = confusion.sum(axis=1, keepdims=True)
     values = 100 * confusion / np.maximum(totals, 1) if normalise else confusion.astype(float)
     errors = values.copy()
@@ -126,18 +157,19 @@ def confusion_matrix(confusion: np.ndarray, normalise: bool) -> go.Figure:
                              showscale=False, hoverinfo="skip"))
     fig.add_trace(go.Heatmap(z=errors, x=digits, y=digits, colorscale="Reds", zmin=0,
                              colorbar=dict(title="%" if normalise else "errors"), hoverinfo="skip"))
-    t, p = np.meshgrid(digits, digits, indexing="ij")
-    dark = (errors > 0.6 * np.nanmax(errors, initial=0)).ravel()
-    fig.add_trace(go.Scatter(
-        x=p.ravel(), y=t.ravel(), mode="markers+text", text=[text[i][j] for i, j in zip(t.ravel(), p.ravel())],
-        textfont=dict(size=12, color=["white" if d else "#31333f" for d in dark]), customdata=[[int(i), int(j)] for i, j in zip(t.ravel(), p.ravel())],
-        marker=dict(symbol="square", size=34, color="rgba(0,0,0,0)"),
-        hovertemplate="true %{customdata[0]} → predicted %{customdata[1]}: %{text}<extra>click to see</extra>",
-    ))
-    fig.update_layout(height=560, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
-                      xaxis=dict(title="predicted digit", dtick=1, side="top", range=[-0.5, 9.5],
-                                 constrain="domain", showgrid=False, zeroline=False),
-                      yaxis=dict(title="true digit", dtick=1, range=[9.5, -0.5],
-                                 showgrid=False, zeroline=False),
-                      clickmode="event+select", dragmode=False)
-    return fig
+    dark = errors > 0.6 * np.nanmax(errors, initial=0)
+    return _clickable_matrix(fig, text, dark, "true %{customdata[0]} → predicted %{customdata[1]}: %{text}")
+
+
+def difference_matrix(difference: np.ndarray, a: str, b: str) -> go.Figure:
+    """B's confusion matrix minus A's: off the diagonal, red where B errs more, blue where it errs less."""
+    shown = difference.astype(float)
+    np.fill_diagonal(shown, np.nan)  # the diagonal only mirrors the errors' total
+    limit = max(1.0, float(np.nanmax(np.abs(shown), initial=0)))
+    text = [["" if t == p else f"{difference[t, p]:+d}" if difference[t, p] else "·" for p in range(10)]
+            for t in range(10)]
+    fig = go.Figure(go.Heatmap(z=shown, x=list(range(10)), y=list(range(10)), colorscale="RdBu_r", zmid=0,
+                               zmin=-limit, zmax=limit, colorbar=dict(title=f"{b} − {a}"), hoverinfo="skip"))
+    dark = np.abs(np.nan_to_num(shown)) > 0.6 * limit
+    return _clickable_matrix(fig, text, dark, f"true %{{customdata[0]}} → predicted %{{customdata[1]}}: "
+                                              f"%{{text}} for {b}")

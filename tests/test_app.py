@@ -120,7 +120,7 @@ def test_explore_shows_matrix_and_gallery(mnist_path, store):
     at.selectbox(key="cell_true").set_value(4)
     at.selectbox(key="cell_pred").set_value(4).run()
     assert "test images** of a **4** correctly read **4**" in texts(at)
-    assert len(at.get("image")) == 24  # one full page of the gallery
+    assert len(at.tabs[0].get("image")) == 24  # one full page of the gallery
 
 
 def test_broken_runs_are_shown_not_offered(store):
@@ -147,9 +147,11 @@ def test_explore_needs_no_dataset(tmp_path, monkeypatch, store):
     assert "27 mistakes in 10,000 test images" in texts(at)
     at.selectbox(key="cell_true").set_value(5)
     at.selectbox(key="cell_pred").set_value(3).run()
-    assert "**3 test images** of a **5** read as **3**" in texts(at) and len(at.get("image")) == 3
+    assert "**3 test images** of a **5** read as **3**" in texts(at) and len(at.tabs[0].get("image")) == 3
     at.selectbox(key="cell_pred").set_value(5).run()
-    assert "the rest are not stored with the run" in texts(at) and len(at.get("image")) == 24
+    assert "the rest are not stored with the run" in texts(at) and len(at.tabs[0].get("image")) == 24
+    disputed = [image.proto.imgs[0].caption for image in at.tabs[1].get("image")]
+    assert len(disputed) == 10 and disputed[0] == "#6576: labelled 7, read as 1 (100%)"
     assert not at.exception and not (tmp_path / "keras" / "datasets" / "mnist.npz").exists()
     home = app()
     assert "100 test digits ship with the app" in texts(home) and len(home.get("image")) == 16
