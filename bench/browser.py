@@ -75,6 +75,17 @@ def draw_stroke(page, points: list[tuple[float, float]], canvas_index: int = 0) 
     page.mouse.up()
 
 
+def touch_stroke(page, points: list[tuple[float, float]], canvas_index: int = 0) -> None:
+    """Draw `points` with a finger: real touch events (Chrome DevTools), as a phone sends them."""
+    box = page.locator("canvas.upper-canvas").nth(canvas_index).bounding_box()
+    devtools = page.context.new_cdp_session(page)
+    for kind, (x, y) in [("touchStart", points[0]), *[("touchMove", p) for p in points[1:]]]:
+        devtools.send("Input.dispatchTouchEvent",
+                      {"type": kind, "touchPoints": [{"x": box["x"] + x, "y": box["y"] + y}]})
+    devtools.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    devtools.detach()
+
+
 def seven_strokes() -> list[list[tuple[float, float]]]:
     """A 7 as a person draws it: the top bar, then the diagonal."""
     top = [(80 + 6 * i, 60) for i in range(21)]

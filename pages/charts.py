@@ -74,6 +74,15 @@ def answer_card(prediction, caption: str, explanation=None) -> str:
     )
 
 
+def answer_on_a_phone(prediction) -> str:
+    """The digit and its confidence in one line, shown only where the columns stack (narrow
+    screens), so the answer stays in view above the canvas while drawing."""
+    return ("<style>.answer-on-a-phone{display:none}"
+            "@media (max-width: 640px){.answer-on-a-phone{display:block}}</style>"
+            "<div class='answer-on-a-phone' data-testid='answer-on-a-phone' style='font-size:1.25rem'>"
+            f"Reads <b style='font-size:2rem'>{prediction.digit}</b> · {prediction.confidence:.0%} sure</div>")
+
+
 def epoch_curves(history: dict) -> go.Figure:
     """Train and validation loss (left) and accuracy (right) per epoch."""
     epochs = list(range(1, len(history.get("loss", [])) + 1))

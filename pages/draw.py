@@ -28,6 +28,7 @@ def draw_and_read() -> None:
     with left:
         pen_width = st.slider("Pen width", 6, 40, 18,
                               help="MNIST digits have strokes about a tenth of their height.")
+        in_view = st.empty()  # on a phone the columns stack: the answer's gist goes above the canvas
         drawing = canvas.drawing_canvas(pen_width, key=f"canvas-{st.session_state.canvas_round}")
         if st.button("Clear", icon=":material/delete:"):
             st.session_state.canvas_round += 1
@@ -53,6 +54,7 @@ def draw_and_read() -> None:
         else:
             st.html(charts.answer_card(prediction, f"Model {clf.name} · from the {source}",
                                        explain(clf, prediction.model_input)))
+            in_view.html(charts.answer_on_a_phone(prediction))
 
 
 draw_and_read()

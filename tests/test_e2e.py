@@ -6,7 +6,8 @@ Screenshots of every page land in test-artifacts/ for a human to look at.
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from bench.browser import ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server, stroke_label
+from bench.browser import (ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server, stroke_label,
+                           touch_stroke)
 
 SHOTS = ROOT / "test-artifacts"
 PAGES = {"home": "/", "draw": "/draw", "train": "/train", "explore": "/explore", "models": "/models"}
@@ -27,11 +28,16 @@ def mnist_path_module():
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
+def playwright():
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    chromium = launch_chromium(playwright)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
@@ -40,6 +46,25 @@ def page(browser):
     page = context.new_page()
     page.set_default_timeout(30_000)
     yield page
+    context.close()
+
+
+def test_on_a_phone_the_answer_stays_in_view_while_drawing(playwright, browser, server):
+    """Pixel 7 emulation, drawn with touch events: the columns stack, and the digit and its
+    confidence show above the canvas, inside the screen, with no scrolling."""
+    phone = playwright.devices["Pixel 7"]
+    context = browser.new_context(**phone)
+    page = context.new_page()
+    open_page(page, server, "/draw")
+    for stroke in seven_strokes():
+        touch_stroke(page, stroke)
+    answer = page.get_by_test_id("answer-on-a-phone")
+    expect(answer).to_have_text("Reads 7 · 100% sure", timeout=30_000)
+    canvas, shown = page.locator("canvas.upper-canvas").bounding_box(), answer.bounding_box()
+    assert shown["y"] + shown["height"] <= canvas["y"] and canvas["y"] + canvas["height"] <= phone["viewport"]["height"]
+    assert page.evaluate("document.querySelector('[data-testid=stMain]').scrollTop") == 0
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SHOTS / "draw-phone.png")
     context.close()
 
 
