@@ -21,6 +21,7 @@ The bench itself (Chromium, websocket clients) runs in the development environme
 
 import argparse
 import asyncio
+import functools
 import hashlib
 import http.server
 import os
@@ -34,7 +35,7 @@ import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import psutil
@@ -42,11 +43,8 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.browser import ROOT, draw_stroke, free_port, launch_chromium, seven_strokes  # noqa: E402
-from bench.hostile_clients import Tally, hostile_client  # noqa: E402
+from bench.hostile_clients import while_attacking  # noqa: E402
 from bench.load import run as drawing_load  # noqa: E402
-
-MB = 2**20
-
 
 def cloud_venv(path: Path, reuse: bool) -> Path:
     """The Python of a virtual environment made from requirements.txt alone."""
@@ -75,9 +73,6 @@ def data_origin(data: Path):
     requested = []
 
     class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(data.parent), **kwargs)
-
         def do_GET(self):
             requested.append(self.path)
             super().do_GET()
@@ -85,9 +80,8 @@ def data_origin(data: Path):
         def log_message(self, *args):  # quiet: the requests are counted instead
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=data.parent))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         sha256 = hashlib.sha256(data.read_bytes()).hexdigest()
         yield f"http://127.0.0.1:{server.server_port}/{data.name}", sha256, requested
@@ -96,27 +90,18 @@ def data_origin(data: Path):
         server.server_close()
 
 
-def cloud_environment(home: Path, store: Path, mnist_url: str, sha256: str) -> dict:
-    keep = {k: v for k, v in os.environ.items()
-            if not k.startswith(("MNIST_", "KERAS_", "PYTHON", "VIRTUAL_ENV", "STREAMLIT_", "TF_"))}
-    return {**keep, "HOME": str(home), "KERAS_HOME": str(home / ".keras"), "MNIST_STORE_DIR": str(store),
-            "MNIST_URL": mnist_url, "MNIST_SHA256": sha256}
-
-
 def stop(process: subprocess.Popen) -> None:
     """SIGTERM the app and every process it started (a training saves and ends), then kill what is left."""
-    try:
+    family = []
+    with suppress(psutil.NoSuchProcess):
         family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        family = []
     for each in family:
-        try:
+        with suppress(psutil.NoSuchProcess):
             each.terminate()
-        except psutil.NoSuchProcess:
-            pass
     _, alive = psutil.wait_procs(family, timeout=30)
     for each in alive:
-        each.kill()
+        with suppress(psutil.NoSuchProcess):
+            each.kill()
     psutil.wait_procs(alive, timeout=10)
     process.poll()
 
@@ -124,8 +109,7 @@ def stop(process: subprocess.Popen) -> None:
 @contextmanager
 def cloud_app(python: Path, env: dict, log: Path, timeout: float = 120):
     """`streamlit run streamlit_app.py` on a free loopback port; yields (URL, process, start time)."""
-    port = free_port()
-    started = time.perf_counter()
+    port, started = free_port(), time.perf_counter()
     with open(log, "wb") as out:
         process = subprocess.Popen([str(python), "-m", "streamlit", "run", "streamlit_app.py", "--server.port",
                                     str(port), "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=out,
@@ -147,14 +131,11 @@ def cloud_app(python: Path, env: dict, log: Path, timeout: float = 120):
 
 def rss(process) -> tuple[float, float]:
     """MB held by the server process and by its children (the training process)."""
-    server = psutil.Process(process.pid)
-    children = 0
+    server, children = psutil.Process(process.pid), 0
     for child in server.children(recursive=True):
-        try:
+        with suppress(psutil.NoSuchProcess):  # the training process may just have ended
             children += child.memory_info().rss
-        except psutil.NoSuchProcess:  # the training process just ended
-            pass
-    return server.memory_info().rss / MB, children / MB
+    return server.memory_info().rss / 2**20, children / 2**20
 
 
 @contextmanager
@@ -214,20 +195,6 @@ def train_from_page(page, url: str, name: str, timeout_s: float) -> str:
     return outcome.first.inner_text()
 
 
-async def hostile_load(url: str, process, args) -> tuple:
-    """bench/load.py's drawing sessions while two hostile clients attack; (its results, the tallies)."""
-    load_args = argparse.Namespace(sessions=args.sessions, seconds=args.seconds, pace=0.5,
-                                   train=not args.skip_training, clients="ws")
-    stop_hostile, tallies = asyncio.Event(), [Tally(), Tally()]
-    hostile = [asyncio.create_task(hostile_client(url, stop_hostile, tally)) for tally in tallies]
-    try:
-        results = await drawing_load(url, psutil.Process(process.pid), load_args)
-    finally:
-        stop_hostile.set()
-        await asyncio.wait(hostile, timeout=60)  # each of their waits is bounded too
-    return results, tallies
-
-
 def check(goals: list, what: str, figure: str, met: bool, goal: str) -> None:
     goals.append((what, met))
     print(f"{what}: {figure}   [goal {goal}: {'met' if met else 'MISSED'}]", flush=True)
@@ -236,7 +203,9 @@ def check(goals: list, what: str, figure: str, met: bool, goal: str) -> None:
 def measure(python: Path, data: Path, args, work: Path, goals: list) -> None:
     (work / "home" / ".keras").mkdir(parents=True)
     with data_origin(data) as (mnist_url, sha256, requested):
-        env = cloud_environment(work / "home", work / "store", mnist_url, sha256)
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("MNIST_", "KERAS_", "PYTHON", "TF_"))},
+               "HOME": str(work / "home"), "KERAS_HOME": str(work / "home" / ".keras"),
+               "MNIST_STORE_DIR": str(work / "store"), "MNIST_URL": mnist_url, "MNIST_SHA256": sha256}
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             page = browser.new_page(viewport={"width": 1400, "height": 1200})
@@ -266,10 +235,12 @@ def measure(python: Path, data: Path, args, work: Path, goals: list) -> None:
                           f"{requested.count('/' + data.name)}; the page said: {said[:80]!r}",
                           peaks["both"] <= 1536 and said.startswith("Saved"), "≤ 1,536 MB (1.5 GB), saved")
                 browser.close()
+                load = argparse.Namespace(sessions=args.sessions, seconds=args.seconds, pace=0.5,
+                                          train=not args.skip_training, clients="ws")
                 with peak_rss(process) as peaks, ThreadPoolExecutor(1) as thread:
                     # in a thread of its own: Playwright's sync API keeps an event loop running in this one
-                    (latencies, errors, cpu, _), tallies = thread.submit(
-                        asyncio.run, hostile_load(url, process, args)).result()
+                    (latencies, errors, cpu, _), tallies = thread.submit(asyncio.run, while_attacking(
+                        url, drawing_load(url, psutil.Process(process.pid), load))).result()
                 report_load(goals, args, latencies, errors, cpu, peaks, tallies)
 
 
@@ -287,13 +258,10 @@ def report_load(goals: list, args, latencies: list, errors: list, cpu: float, pe
     check(goals, "  server peak RSS during the hostile phase", f"{peaks['server']:.0f} MB (training process "
           f"{peaks['children']:.0f} MB)", peaks["server"] <= 400, "≤ 400 MB")
     for n, tally in enumerate(tallies, 1):
-        print(f"  hostile client {n}: 81-MP canvas payloads {dict(tally.canvas)}; 16-MP uploads "
-              f"{dict(tally.upload)}{'; stopped early: ' + tally.problems[0] if tally.problems else ''}")
-    answered = [kind for tally in tallies for kind in [*tally.canvas, *tally.upload]]
-    check(goals, "  hostile payloads answered", "every one refused or read" if answered and not any(
-        "exception" in kind or "other" in kind or "HTTP" in kind for kind in answered) and not any(
-        t.problems for t in tallies) else "see above", bool(answered) and not any(t.problems for t in tallies)
-        and all(k.endswith(("refused", "read")) for k in answered), "no exception, none unanswered")
+        print(f"  hostile client {n}: {tally}")
+    fine = all(tally.each_refused_or_read() for tally in tallies)
+    check(goals, "  hostile payloads", "each refused or read" if fine else "see above", fine,
+          "no exception, none unanswered")
 
 
 def main() -> None:
@@ -309,10 +277,8 @@ def main() -> None:
     if not args.data.is_file():
         raise SystemExit(f"--data: no file {args.data}")
     python = cloud_venv(args.venv, args.reuse_venv)
-    version = subprocess.run([str(python), "-c", "import sys, streamlit; print(sys.version.split()[0], "
-                              "streamlit.__version__)"], capture_output=True, text=True, timeout=120).stdout.split()
-    print(f"Python {version[0]}, Streamlit {version[1]}; machine: {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f}", flush=True)
+    version = subprocess.run([str(python), "--version"], capture_output=True, text=True, timeout=60).stdout.strip()
+    print(f"{version}; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}", flush=True)
     work, goals = Path(tempfile.mkdtemp(prefix="cloud-bench-")), []
     try:
         measure(python, args.data, args, work, goals)
@@ -322,7 +288,7 @@ def main() -> None:
             print("the server's log ends with:\n" + log.read_text(errors="replace")[-3000:], file=sys.stderr)
         raise
     finally:
-        print("KEEP", work)  # DEBUG
+        shutil.rmtree(work, ignore_errors=True)
     missed = [what.strip() for what, met in goals if not met]
     print("all goals met" if not missed else f"goals missed: {'; '.join(missed)}")
     sys.exit(1 if missed else 0)

@@ -72,10 +72,18 @@ def uploads() -> tuple[tuple[str, bytes, str], ...]:
 
 @dataclass
 class Tally:
-    """What one hostile client sent and how the server answered each ('refused', 'read', ...)."""
+    """How the server answered what one hostile client sent ('refused', 'read', ...)."""
     canvas: Counter = field(default_factory=Counter)
     upload: Counter = field(default_factory=Counter)
     problems: list = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (f"81-MP canvas payloads {dict(self.canvas)}; 16-MP uploads {dict(self.upload)}"
+                + (f"; stopped early: {self.problems[0]}" if self.problems else ""))
+
+    def each_refused_or_read(self) -> bool:
+        answers = [*self.canvas, *self.upload]
+        return bool(answers) and all(a.endswith(("refused", "read")) for a in answers) and not self.problems
 
 
 def answer(frames: list[bytes]) -> str:
@@ -187,3 +195,14 @@ async def hostile_client(url: str, stop: asyncio.Event, tally: Tally) -> None:
         await connection.close()
     except Exception as exc:  # the bench reports it; a hostile client that stops early tests less
         tally.problems.append(f"{type(exc).__name__}: {exc}"[:200])
+
+
+async def while_attacking(url: str, work, clients: int = 2) -> tuple:
+    """Await the coroutine `work` while `clients` hostile clients attack; (its result, their tallies)."""
+    stop, tallies = asyncio.Event(), [Tally() for _ in range(clients)]
+    attacks = [asyncio.create_task(hostile_client(url, stop, tally)) for tally in tallies]
+    try:
+        return await work, tallies
+    finally:
+        stop.set()
+        await asyncio.wait(attacks, timeout=3 * ANSWER_TIMEOUT)  # each of their waits is bounded

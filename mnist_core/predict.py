@@ -29,6 +29,7 @@ class Classifier:
     run: StoredRun
     session: object  # onnxruntime.InferenceSession
     input_name: str
+    output_names: list  # probabilities first, then what export.py adds: activation maps, final-layer features
 
     @property
     def name(self) -> str:
@@ -40,8 +41,17 @@ class Classifier:
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """N x 28 x 28 floats in [0, 1] → N x 10 probabilities."""
+        return self._run(images, self.output_names[:1])[0]
+
+    def feature_maps(self, model_input: np.ndarray) -> list[np.ndarray]:
+        """Each convolution's activation maps for one 28x28 input, as H x W x channels arrays;
+        empty for a network without convolutions or a file exported without them."""
+        names = [o.name for o in self.session.get_outputs()[1:] if len(o.shape) == 4]
+        return [maps[0] for maps in self._run(model_input, names)] if names else []
+
+    def _run(self, images: np.ndarray, names: list) -> list[np.ndarray]:
         batch = np.ascontiguousarray(np.asarray(images, np.float32).reshape(-1, 28, 28, 1))
-        return self.session.run(None, {self.input_name: batch})[0]
+        return self.session.run(names, {self.input_name: batch})
 
     def predict(self, image: np.ndarray) -> Prediction:
         """A drawing or photo of any size (see preprocess) → the digit and its probabilities."""
@@ -67,4 +77,4 @@ def load_classifier(name: str | None = None, store=None, threads: int = 1) -> Cl
         raise StoreError(f"{run.onnx_path}: not a usable ONNX model ({exc})"[:600]) from exc
     model_input, output = session.get_inputs()[0], session.get_outputs()[0]
     check_shapes(tuple(model_input.shape), tuple(output.shape), run.onnx_path)
-    return Classifier(run, session, model_input.name)
+    return Classifier(run, session, model_input.name, [o.name for o in session.get_outputs()])

@@ -18,7 +18,6 @@ import platform
 import shutil
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import ConfigError, validate_name
+from .export import export_onnx
 from .gallery import Gallery, GalleryError, check_gallery, read_gallery, write_gallery
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -183,9 +183,7 @@ def save_run(result, name: str, gallery: Gallery, test_accuracy: float, command:
     try:
         result.model.save(temp / MODEL_FILE)
         step, network_written = "exporting it to ONNX", True
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tf2onnx's FutureWarnings about NumPy aliases
-            result.model.export(str(temp / ONNX_FILE), format="onnx", verbose=False)
+        export_onnx(result.model, temp / ONNX_FILE)
         step = "writing its files"
         write_gallery(gallery, temp)
         (temp / CARD_FILE).write_text(json.dumps(card, indent=1), encoding="utf-8")

@@ -83,6 +83,20 @@ def answer_on_a_phone(prediction) -> str:
             f"Reads <b style='font-size:2rem'>{prediction.digit}</b> · {prediction.confidence:.0%} sure</div>")
 
 
+def feature_map_tiles(maps: np.ndarray, columns: int = 16, scale: int = 3) -> np.ndarray:
+    """One layer's activation maps (H x W x channels) as small multiples: a uint8 grid, each map
+    scaled to its own peak (bright = active), crisp pixels, a dark gap between maps."""
+    height, width, channels = maps.shape
+    rows = -(-channels // columns)
+    grid = np.full((rows * (height + 1) + 1, columns * (width + 1) + 1), 40, np.uint8)
+    peaks = np.maximum(maps.max(axis=(0, 1)), 1e-6)
+    for c in range(channels):
+        r, k = divmod(c, columns)
+        grid[1 + r * (height + 1):1 + r * (height + 1) + height, 1 + k * (width + 1):1 + k * (width + 1) + width] = \
+            np.round(255 * np.clip(maps[..., c] / peaks[c], 0, 1))
+    return np.kron(grid, np.ones((scale, scale), np.uint8))
+
+
 def epoch_curves(history: dict) -> go.Figure:
     """Train and validation loss (left) and accuracy (right) per epoch."""
     epochs = list(range(1, len(history.get("loss", [])) + 1))

@@ -55,6 +55,14 @@ def draw_and_read() -> None:
             st.html(charts.answer_card(prediction, f"Model {clf.name} · from the {source}",
                                        explain(clf, prediction.model_input)))
             in_view.html(charts.answer_on_a_phone(prediction))
+            if st.toggle("Inside the network", help="What each convolution detects in your drawing: one small "
+                                                    "picture per filter, bright where it responds."):
+                layers = clf.feature_maps(prediction.model_input)
+                if not layers:
+                    st.caption(f"{clf.name} has no convolutions to show (or was exported without them).")
+                for number, maps in enumerate(layers, start=1):
+                    st.image(charts.feature_map_tiles(maps), caption=f"convolution {number}: {maps.shape[2]} "
+                             f"filters, {maps.shape[0]}×{maps.shape[1]} each")
 
 
 draw_and_read()

@@ -190,7 +190,7 @@ def test_a_failed_export_keeps_the_trained_network(tiny, store, monkeypatch):
     def broken_export(*args, **kwargs):
         raise RuntimeError("tf2onnx cannot convert this op")
 
-    monkeypatch.setattr(type(result.model), "export", broken_export)
+    monkeypatch.setattr("mnist_core.store.export_onnx", broken_export)
     with pytest.raises(StoreError) as raised:
         save_run(tiny, "unexported")
     (kept,) = [p for p in store.iterdir() if p.name.startswith(".unsaved-unexported-")]
