@@ -36,12 +36,10 @@ from pathlib import Path
 import psutil
 from PIL import Image, ImageDraw
 from playwright.async_api import async_playwright
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.browser import CHROMIUM_ARGS, streamlit_server, stroke_label  # noqa: E402
+from bench.browser import CHROMIUM_ARGS, rerun_message, shows_exception, streamlit_server, stroke_label  # noqa: E402
 
 RECORD_MOUSEUP = "document.addEventListener('mouseup', () => { window.__up = performance.now(); }, true)"
 
@@ -78,23 +76,6 @@ def canvas_value(index: int, strokes: int) -> str:
                                    "data": data}})
 
 
-def rerun(url: str, canvas_id: str | None = None, value: str | None = None) -> bytes:
-    message = BackMsg()
-    message.rerun_script.page_name = "draw"
-    message.rerun_script.context_info.url = url + "/draw"
-    if canvas_id:
-        widget = message.rerun_script.widget_states.widgets.add()
-        widget.id, widget.json_value = canvas_id, value
-    return message.SerializeToString()
-
-
-def shows_exception(frame: bytes) -> bool:
-    """Whether a message from the server puts an exception box on the page."""
-    message = ForwardMsg.FromString(frame)
-    return (message.WhichOneof("type") == "delta" and message.delta.WhichOneof("type") == "new_element"
-            and message.delta.new_element.WhichOneof("type") == "exception")
-
-
 async def ws_session(url: str, seconds: float, pace: tuple, latencies: list, errors: list, index: int,
                      start: asyncio.Event) -> None:
     """One websocket client: open /draw, then on `start` draw strokes for `seconds`."""
@@ -102,7 +83,7 @@ async def ws_session(url: str, seconds: float, pace: tuple, latencies: list, err
     try:
         connection = await connect(url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"],
                                    max_size=None, open_timeout=60)
-        await connection.send(rerun(url))
+        await connection.send(rerun_message(url))
         canvas_id = None
         while canvas_id is None:
             found = re.search(rb"\$\$ID-[0-9a-f]+-canvas-0", await connection.recv())
@@ -117,7 +98,7 @@ async def ws_session(url: str, seconds: float, pace: tuple, latencies: list, err
         n = n % 8 + 1  # after 8 strokes the person clears the canvas and starts again
         label = stroke_label(n).encode()
         sent = time.perf_counter()
-        await connection.send(rerun(url, canvas_id, values[n - 1]))
+        await connection.send(rerun_message(url, "draw", canvas_id, values[n - 1]))
         try:
             while True:
                 frame = await asyncio.wait_for(connection.recv(), 15)

@@ -298,17 +298,14 @@ def parser() -> argparse.ArgumentParser:
     evaluate_.add_argument("--json", action="store_true")
     evaluate_.set_defaults(func=cmd_evaluate)
 
-    predict = commands.add_parser("predict", help="read the digit in image files or folders of images")
-    predict.add_argument("paths", nargs="+", metavar="PATH")
-    predict.add_argument("--model")
-    predict.add_argument("--json", action="store_true")
-    predict.set_defaults(func=cmd_predict)
-
-    explain_ = commands.add_parser("explain", help="show which strokes made the network read each image as it did")
-    explain_.add_argument("paths", nargs="+", metavar="PATH")
-    explain_.add_argument("--model")
-    explain_.add_argument("--json", action="store_true")
-    explain_.set_defaults(func=cmd_explain)
+    for name, func, description in (
+            ("predict", cmd_predict, "read the digit in image files or folders of images"),
+            ("explain", cmd_explain, "show which strokes made the network read each image as it did")):
+        images = commands.add_parser(name, help=description)
+        images.add_argument("paths", nargs="+", metavar="PATH")
+        images.add_argument("--model")
+        images.add_argument("--json", action="store_true")
+        images.set_defaults(func=func)
 
     compare = commands.add_parser("compare", help="compare two saved runs on the test set (from what they store)")
     compare.add_argument("a", metavar="A")
