@@ -59,7 +59,7 @@ def huge_canvas_value() -> str:
 
 @functools.cache
 def uploads() -> tuple[tuple[str, bytes, str], ...]:
-    """(file name, content, type): a 4096x4096 photo of a 7 on paper as a JPEG and as a PNG."""
+    """(file name, content, type): a 4096x4096 picture of a 7 in dark ink on light paper, as a JPEG and as a PNG."""
     picture = Image.new("L", (4096, 4096), 235)
     ImageDraw.Draw(picture).line([(1400, 800), (2600, 800), (1800, 3300)], fill=20, width=260, joint="curve")
     files = []
