@@ -16,9 +16,9 @@ from .data import DatasetError, load_mnist, load_test_set
 from .evaluate import confusion_sentences, evaluate_probabilities, model_probabilities
 from .predict import load_classifier
 from .preprocess import DrawingError, read_image
-from .store import (StoreError, abandoned_checkpoints, check_new_name, claim_checkpoint, keep_unsaved, list_runs,
-                    remove_stale_temporaries, save_run, store_dir)
-from .train import BATCH, STOPPED, read_checkpoint
+from .checkpoint import abandoned_checkpoints, checkpoint_epochs, claim_checkpoint, read_checkpoint, write_checkpoint
+from .store import StoreError, check_new_name, keep_unsaved, list_runs, remove_stale_temporaries, save_run, store_dir
+from .train import BATCH, STOPPED
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -109,7 +109,7 @@ def recover_abandoned(store: Path) -> None:
 
 
 def cmd_train(args) -> int:
-    from .train import checkpoint_epochs, limit_threads, train, write_checkpoint
+    from .train import limit_threads, train
 
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a container stopping: stop after this batch, save

@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import protocol
+from .checkpoint import checkpoint_epochs
 from .config import TrainConfig, validate
 from .store import CHECKPOINT_PREFIX, StoredRun, check_new_name, find_run, store_dir
-from .train import BATCH, Progress, ThinnedList, checkpoint_epochs
+from .train import BATCH, Progress, ThinnedList
 
 # A job's status: the training runs, then saves; it ends saved or failed. How the training
 # itself ended (finished, early-stopped, stopped) is its `ended`, as on a saved run's card.

@@ -7,7 +7,7 @@ hidden temporary folder and then renamed into place, so a crash never leaves hal
 Bundled runs ship in the package, are read-only and are listed first.
 
 Hidden folders are never listed: `.tmp-*` and `.deleted-*` (swept after an hour), a training's
-`.checkpoint-NAME` (see Checkpoint), and `.unsaved-NAME-*`: a trained network whose save
+`.checkpoint-NAME` (see checkpoint.py), and `.unsaved-NAME-*`: a trained network whose save
 failed, kept for a person to recover and named in the error.
 """
 
@@ -31,7 +31,7 @@ BUNDLED_DIR = PACKAGE_DIR / "bundled"
 DEFAULT_STORE_DIR = PACKAGE_DIR.parent / "runs"
 DEFAULT_MODEL = "default"
 MODEL_FILE, ONNX_FILE, CARD_FILE, PROBS_FILE = "model.keras", "model.onnx", "card.json", "test_probabilities.npy"
-CHECKPOINT_PREFIX, UNSAVED_PREFIX, LOCK_FILE = ".checkpoint-", ".unsaved-", "lock"
+CHECKPOINT_PREFIX, UNSAVED_PREFIX = ".checkpoint-", ".unsaved-"
 STALE_TEMP_SECONDS = 3600
 IN_TRAINING = "a training called {!r} is running or awaits saving; choose another name"
 
@@ -130,7 +130,6 @@ def check_new_name(name: str, store: Path | None = None, saving: bool = False) -
     return name
 
 
-
 def make_card(result, name: str, test_accuracy: float, command: str | None) -> dict:
     """Everything about a run worth keeping except the weights."""
     import keras
@@ -148,7 +147,7 @@ def make_card(result, name: str, test_accuracy: float, command: str | None) -> d
     )
 
 
-def _hidden_folder(store: Path, prefix: str) -> Path:
+def hidden_folder(store: Path, prefix: str) -> Path:
     """A new temporary folder in `store` (swept an hour after a crash left it)."""
     try:
         store.mkdir(parents=True, exist_ok=True)
@@ -175,7 +174,7 @@ def save_run(result, name: str, test_probabilities: np.ndarray, test_accuracy: f
     if test_probabilities.ndim != 2 or test_probabilities.shape[1] != 10:
         raise StoreError(f"test probabilities have shape {test_probabilities.shape}, expected (N, 10)")
     card = make_card(result, name, test_accuracy, command)
-    temp = _hidden_folder(store, f".tmp-{name}-")
+    temp = hidden_folder(store, f".tmp-{name}-")
     temp.chmod(0o755)
     step, network_written = "saving the Keras model", False
     try:
@@ -223,58 +222,6 @@ def remove_stale_temporaries(store: Path | None = None) -> list[Path]:
     for path in stale:
         shutil.rmtree(path, ignore_errors=True)
     return stale
-
-
-@dataclass
-class Checkpoint:
-    """Where a training keeps its last whole epoch (train.write_checkpoint), and its claim on its
-    name. The training holds an exclusive lock on it while it lives; the system drops the lock
-    when the process dies, however it dies, so a checkpoint whose lock can be taken is abandoned."""
-
-    path: Path
-    lock: object  # the open, locked lock file
-
-    @property
-    def name(self) -> str:
-        return self.path.name.removeprefix(CHECKPOINT_PREFIX)
-
-    def remove(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
-        self.lock.close()
-
-
-def _try_lock(path: Path):
-    """`path` opened and exclusively locked, or None if a live process holds its lock."""
-    import fcntl
-
-    handle = None
-    try:
-        handle = open(path, "a")
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return handle
-    except OSError:
-        if handle is not None:
-            handle.close()
-        return None
-
-
-def claim_checkpoint(name: str, store: Path) -> Checkpoint:
-    """A new, empty checkpoint for a training called `name`, locked before it is visible."""
-    path, temp = store / f"{CHECKPOINT_PREFIX}{name}", _hidden_folder(store, f".tmp-checkpoint-{name}-")
-    lock = _try_lock(temp / LOCK_FILE)
-    try:
-        os.rename(temp, path)  # refused when `path` exists, as it always holds a lock file
-    except OSError:
-        lock.close()
-        shutil.rmtree(temp, ignore_errors=True)
-        raise ConfigError(IN_TRAINING.format(name)) from None
-    return Checkpoint(path, lock)
-
-
-def abandoned_checkpoints(store: Path) -> list[Checkpoint]:
-    """The checkpoints whose training process is gone, each now locked by the caller."""
-    paths = sorted(store.glob(f"{CHECKPOINT_PREFIX}*")) if store.is_dir() else []
-    return [Checkpoint(path, lock) for path in paths if (lock := _try_lock(path / LOCK_FILE))]
 
 
 def load_keras_model(run: StoredRun):

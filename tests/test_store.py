@@ -11,8 +11,9 @@ from mnist_core import load_classifier
 from mnist_core.config import ConfigError, make_config
 from mnist_core.data import split_validation
 from mnist_core.evaluate import evaluate_probabilities, model_probabilities
-from mnist_core.store import (StoreError, abandoned_checkpoints, check_new_name, claim_checkpoint, delete_run,
-                              find_run, list_runs, load_keras_model, remove_stale_temporaries)
+from mnist_core.checkpoint import abandoned_checkpoints, claim_checkpoint
+from mnist_core.store import (StoreError, check_new_name, delete_run, find_run, list_runs, load_keras_model,
+                              remove_stale_temporaries)
 from mnist_core.store import save_run as store_save_run
 from mnist_core.train import train
 from tests.conftest import ROOT, tiny_arrays
@@ -211,7 +212,7 @@ def test_a_checkpoint_claims_its_name_until_its_process_is_gone(store):
     held = subprocess.Popen([sys.executable, "-c", f"""
 import sys, time
 from pathlib import Path
-from mnist_core.store import claim_checkpoint
+from mnist_core.checkpoint import claim_checkpoint
 checkpoint = claim_checkpoint("held", Path({str(store)!r}))  # held while it lives
 print("claimed", flush=True)
 time.sleep(600)
