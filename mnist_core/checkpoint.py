@@ -4,7 +4,7 @@ A training writes `.checkpoint-NAME` in the model store after every whole epoch,
 killed outright loses at most the epoch in progress. While the training lives it holds an
 exclusive lock on the folder's lock file; the system drops that lock when the process dies,
 however it dies, so a checkpoint whose lock can be taken is abandoned, and the next training
-to start saves it as a stopped run (cli.recover_abandoned).
+to start saves it as a stopped run (saving.recover_abandoned).
 """
 
 import json

@@ -130,21 +130,27 @@ def check_new_name(name: str, store: Path | None = None, saving: bool = False) -
     return name
 
 
-def make_card(result, name: str, test_accuracy: float, command: str | None) -> dict:
-    """Everything about a run worth keeping except the weights."""
+def make_card(name: str, model, test_accuracy: float, owner: str | None = None, temporary: bool = False,
+              **fields) -> dict:
+    """Everything about a run worth keeping except the weights: `fields` say how it was made;
+    `owner` is the owner id of the app session that made it (access.py), and a `temporary` run
+    is a public deployment's visitor's, which the store's quota may delete (quota.py)."""
     import keras
     import tensorflow as tf
 
     versions = dict(python=platform.python_version(), tensorflow=tf.__version__, keras=keras.__version__,
                     numpy=np.__version__)
-    return dict(
-        name=name, preset=result.config.preset, hyperparameters=result.config.to_dict(),
-        test_accuracy=test_accuracy, ended=result.ended, epochs_done=result.epochs_done,
-        wall_time_seconds=round(result.wall_time, 2), parameters=int(result.model.count_params()),
-        history=result.history, batch_history=list(result.batch_history),
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        command=command, versions=versions,
-    )
+    return dict(name=name, **fields, test_accuracy=test_accuracy, parameters=int(model.count_params()),
+                created=datetime.now(timezone.utc).isoformat(timespec="seconds"), versions=versions,
+                owner=owner, temporary=temporary)
+
+
+def training_card(result, name: str, test_accuracy: float, command: str | None, **owner) -> dict:
+    """The card of a TrainingResult: its preset, hyperparameters, history and how it ended."""
+    return make_card(name, result.model, test_accuracy, preset=result.config.preset,
+                     hyperparameters=result.config.to_dict(), ended=result.ended, epochs_done=result.epochs_done,
+                     wall_time_seconds=round(result.wall_time, 2), history=result.history,
+                     batch_history=list(result.batch_history), command=command, **owner)
 
 
 def hidden_folder(store: Path, prefix: str) -> Path:
@@ -167,22 +173,28 @@ def keep_unsaved(folder: Path, name: str) -> Path | None:
 
 
 def save_run(result, name: str, test_probabilities: np.ndarray, test_accuracy: float, command: str | None = None,
-             store: Path | None = None) -> StoredRun:
-    """Save a TrainingResult and its test figures atomically as `name`; never overwrites."""
-    store = store or store_dir()
+             store: Path | None = None, **owner) -> StoredRun:
+    """Save a TrainingResult and its test figures atomically as `name`; never overwrites.
+    `owner`: make_card's owner and temporary."""
+    return save_model(result.model, training_card(result, name, test_accuracy, command, **owner), test_probabilities,
+                      store)
+
+
+def save_model(model, card: dict, test_probabilities: np.ndarray, store: Path | None = None) -> StoredRun:
+    """Save a Keras network with its card and test figures atomically as `card["name"]`."""
+    store, name = store or store_dir(), card["name"]
     check_new_name(name, store, saving=True)
     if test_probabilities.ndim != 2 or test_probabilities.shape[1] != 10:
         raise StoreError(f"test probabilities have shape {test_probabilities.shape}, expected (N, 10)")
-    card = make_card(result, name, test_accuracy, command)
     temp = hidden_folder(store, f".tmp-{name}-")
     temp.chmod(0o755)
     step, network_written = "saving the Keras model", False
     try:
-        result.model.save(temp / MODEL_FILE)
+        model.save(temp / MODEL_FILE)
         step, network_written = "exporting it to ONNX", True
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tf2onnx's FutureWarnings about NumPy aliases
-            result.model.export(str(temp / ONNX_FILE), format="onnx", verbose=False)
+            model.export(str(temp / ONNX_FILE), format="onnx", verbose=False)
         step = "writing its files"
         np.save(temp / PROBS_FILE, test_probabilities.astype(np.float32))
         (temp / CARD_FILE).write_text(json.dumps(card, indent=1), encoding="utf-8")
@@ -226,13 +238,21 @@ def remove_stale_temporaries(store: Path | None = None) -> list[Path]:
 
 def load_keras_model(run: StoredRun):
     """The run's Keras network, loaded in safe mode and checked to be a 28x28 → 10 classifier."""
+    return load_keras_file(run.keras_path)
+
+
+def load_keras_file(path: Path):
+    """A `.keras` file's network, loaded in safe mode (no code from the file runs) and checked to
+    be a 28x28 → 10 classifier."""
     import keras
 
     try:
-        model = keras.saving.load_model(run.keras_path, compile=False, safe_mode=True)
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, TypeError...
-        raise StoreError(f"{run.keras_path}: not a loadable Keras model ({type(exc).__name__}: {exc})"[:600]) from exc
-    check_shapes(tuple(model.inputs[0].shape), tuple(model.outputs[0].shape), run.keras_path)
+        raise StoreError(f"{path}: not a loadable Keras model ({type(exc).__name__}: {exc})"[:600]) from exc
+    if not isinstance(model, keras.Model):
+        raise StoreError(f"{path}: holds a {type(model).__name__}, not a Keras model")
+    check_shapes(tuple(model.inputs[0].shape), tuple(model.outputs[0].shape), path)
     return model
 
 

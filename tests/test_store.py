@@ -232,3 +232,10 @@ time.sleep(600)
     abandoned.remove()
     mine.remove()
     assert sorted(os.listdir(store)) == []
+
+
+def test_a_run_records_who_made_it_and_whether_it_is_temporary(tiny, store):
+    card = save_run(tiny, "mine", owner="ab" * 16, temporary=True).card
+    assert (card["owner"], card["temporary"]) == ("ab" * 16, True)
+    card = save_run(tiny, "cli").card
+    assert (card["owner"], card["temporary"]) == (None, False)  # the command line's: no owner, not temporary
