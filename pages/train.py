@@ -86,9 +86,8 @@ def show_queue() -> None:
                             f"{duration(job.seconds_left())}{' left' if job.active else ''})" for job in ahead)
                 + f". It should start in about {duration(seconds)}.", icon=":material/hourglass_top:")
         st.button("Cancel it", icon=":material/close:", on_click=jobs.cancel, args=(mine,), key="cancel-mine")
-    elif mine is not None and mine is not jobs.current_job() and mine.status in (jobs.FAILED, jobs.CANCELLED):
-        st.warning(f"Your {mine.what} **{mine.name}** {mine.status}"
-                   + (f": {without_paths(mine.error)}" if mine.error else "."))
+    elif mine is not None and mine.status == jobs.CANCELLED:
+        st.warning(f"Your {mine.what} **{mine.name}** was cancelled.")
     if waiting:
         st.caption("Waiting: " + ", ".join(f"{i}. {job.name} ({job.config.preset if job.config else 'import'}, about "
                                           f"{duration(job.seconds_left())}{', yours' if job is mine else ''})"
@@ -99,16 +98,18 @@ def show_job(job) -> None:
     """Progress, live curves, Stop, and the result once saved."""
     progress = job.progress
     st.subheader(f"Run {job.name} · {job.config.preset if job.config else 'import'} · {job.status}")
-    if progress is None:
+    if job.config is None:
+        st.progress(1.0 if job.saved else 0.0, text="Loading the network, evaluating it on the test set, saving it…")
+    elif progress is None:
         st.progress(0.0, text="Starting TensorFlow, loading data and building the network…")
     else:
         eta = "" if not job.active else f" · ETA {progress.eta:.0f} s"
         st.progress(progress.fraction, text=f"Epoch {progress.epoch}/{progress.epochs} · batch {progress.batch}/"
                     f"{progress.batches_per_epoch} · {progress.elapsed:.0f} s elapsed{eta}")
-    if job.active and me.may_manage(job.owner):
+    if job.active and job.config is not None and me.may_manage(job.owner):
         st.button("Stop", icon=":material/stop:", disabled=job.stop.is_set(), on_click=job.request_stop,
-                  help="Ends training after the current batch; the partial run is saved.")
-    elif job.active:
+                  key=f"stop-{job.name}", help="Ends training after the current batch; the partial run is saved.")
+    elif job.active and job.config is not None:
         st.caption("Only the session that started it, or the deployment's owner, can stop it.")
     if job.timed_out:
         st.info(f"Stopped by this server's time limit ({job.limits.wall_seconds / 60:g} minutes); the partial run "
@@ -117,20 +118,23 @@ def show_job(job) -> None:
         st.info("Stopping after this batch, then saving the partial run…")
     if job.epoch_logs:
         history = {key: [e.get(key) for e in job.epoch_logs] for key in ("loss", "accuracy", "val_loss", "val_accuracy")}
-        st.plotly_chart(charts.epoch_curves(history), width="stretch")
+        st.plotly_chart(charts.epoch_curves(history), width="stretch", key=f"epochs-{job.name}")
     if job.batch_points:
-        st.plotly_chart(charts.batch_curve(job.batch_points), width="stretch")
+        st.plotly_chart(charts.batch_curve(job.batch_points), width="stretch", key=f"batches-{job.name}")
     if job.status == jobs.FAILED:
         st.error(f"{job.what.capitalize()} failed: {without_paths(job.error)}")
     if job.status == jobs.SAVED:
         card = job.saved.card
-        st.success(f"Saved **{job.name}** ({job.ended or 'imported'}): test accuracy **{card['test_accuracy']:.2%}** after "
-                   f"{card['epochs_done']} epoch{'s' if card['epochs_done'] != 1 else ''} in {card['wall_time_seconds']:.0f} s.")
+        epochs = card["epochs_done"]
+        trained = "" if job.config is None else (f" after {epochs} epoch{'s' if epochs != 1 else ''} in "
+                                                 f"{card['wall_time_seconds']:.0f} s")
+        st.success(f"Saved **{job.name}** ({job.ended or 'imported'}): test accuracy "
+                   f"**{card['test_accuracy']:.2%}**{trained}.")
         if st.session_state.get("toasted") != job.name:
             st.session_state.toasted = job.name
             st.toast(f"Saved {job.name}: {card['test_accuracy']:.2%}", icon="✅")
         st.button("Make it the active model", on_click=active_model.make_active, args=(job.name,),
-                  disabled=active_model.name() == job.name)
+                  key=f"use-{job.name}", disabled=active_model.name() == job.name)
 
 
 def jobs_state() -> tuple:
@@ -145,8 +149,11 @@ if any(st.session_state.seen_jobs):
     def live_view():
         state = jobs_state()
         show_queue()
-        if state[0] is not None:
-            show_job(state[0])
+        current, mine = state[0], state[2]
+        if mine is not None and mine is not current and mine.status in (jobs.SAVED, jobs.FAILED):
+            show_job(mine)  # this session's last job, ended while another began
+        if current is not None:
+            show_job(current)
         if state != st.session_state.seen_jobs:
             st.rerun(scope="app")  # a job started or ended: start or stop polling, refresh the model picker
 

@@ -124,7 +124,7 @@ def test_only_its_starter_or_the_owner_stops_a_training_and_the_others_wait_in_l
         in text(e)
     assert "Not started: you already have a job running or waiting" in text(train_in(b, "b-again"))
     next(x for x in b.button if x.label == "Cancel it").click().run()
-    assert "Your training **b-train** cancelled." in text(b)
+    assert "Your training **b-train** was cancelled." in text(b)
     assert "Your training **c-train** is number 1 in the queue, behind a-train (running" in text(c.run())
     assert [job.name for job in jobs.waiting_jobs()] == ["c-train", "d-train"]
     owner.switch_page(str(ROOT / "pages" / "train.py")).run()
@@ -135,6 +135,7 @@ def test_only_its_starter_or_the_owner_stops_a_training_and_the_others_wait_in_l
     assert running.saved.card["owner"] == owner_id(a) and running.saved.card["temporary"] is True
     assert jobs.current_job().name == "c-train" and jobs.current_job().active  # the next one has started
     assert "Stop" in labels(c.run()) and "Stop" not in labels(a.run())
+    assert "Saved **a-train** (stopped)" in text(a)  # its starter still sees how it ended
     assert "Your training **d-train** is number 1 in the queue, behind c-train (running" in text(d.run())
 
 
