@@ -34,7 +34,8 @@ LOCAL, VISITOR, OWNER = "local", "visitor", "owner"  # a session's role
 PROXY_HEADERS = ("x-forwarded-for", "x-forwarded-host", "x-real-ip", "forwarded")
 MNIST_TRAIN_IMAGES = 60_000
 # CPU-seconds one training image costs per epoch, by preset, with augmentation on (the dearer
-# case) and the app's thread setting (one thread on a two-core machine); figures: bench/README.md.
+# case) and the app's thread setting (one thread on a two-core machine), measured on the
+# development machine (bench/README.md has the figures, and those of the batch-size caps below).
 COST_PER_IMAGE_EPOCH = {"seed-mlp": 0.14e-3, "quick": 0.18e-3, "best": 1.8e-3}
 START_SECONDS = 20.0  # a training process's start-up (TensorFlow, data) and save, on top of its epochs
 MAX_FAILED_LOGINS, LOGIN_WINDOW = 10, 60.0  # wrong owner passwords a minute, server-wide
@@ -49,7 +50,7 @@ class Limits:
     """What one session's trainings may use; None means no limit."""
 
     cpu_seconds: float | None = None  # a training's estimated compute, checked before it starts
-    max_batch_size: dict | None = None  # by preset: larger batches take the process past the memory cap
+    max_batch_size: dict | None = None  # by preset: the largest that keep a server and its training under 1.5 GB
     wall_seconds: float | None = None  # the watchdog stops a job that runs longer than this...
     kill_grace: float = 120.0  # ...and kills it if it has not ended this much later
     max_waiting: int | None = None  # jobs that may wait in the queue when this session submits
