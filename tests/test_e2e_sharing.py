@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser import launch_chromium, streamlit_server
+from tests.browser import ROOT, launch_chromium, streamlit_server
 from tests.conftest import tiny_arrays
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery staple"
 PUBLIC_NOTICE = "This is a shared public server"
+SHOTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +76,8 @@ def test_strangers_share_one_server(browser, server):
     assert b.get_by_role("button", name="Stop").count() == 0
     start_training(b, "b-run")
     expect(b.get_by_text("Your training b-run is number 1 in the queue, behind a-run (running")).to_be_visible()
+    SHOTS.mkdir(exist_ok=True)
+    b.screenshot(path=SHOTS / "train-queued-visitor.png", full_page=True)
     local.reload()  # it polls only while a job runs; it opened before this one started
     expect(local.get_by_role("button", name="Stop")).to_be_visible()  # the person whose machine it is may stop it
 
