@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages import active_model, deep_link
+from pages import access, active_model, deep_link
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
@@ -22,5 +22,6 @@ navigation = st.navigation([
 ])
 deep_link.mark_navigation()
 active_model.sidebar_picker()
+access.sidebar()
 st.sidebar.caption("mnist-studio · MIT licence · MNIST by LeCun, Cortes & Burges (CC BY-SA 3.0)")
 navigation.run()

@@ -49,10 +49,14 @@ def blank_png(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", pixels) + _chunk(b"IEND", b"")
 
 
+def png_data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
 @functools.cache
 def huge_canvas_value() -> str:
     """The canvas's value after one stroke (its JSON), with the 81-megapixel PNG as the drawing."""
-    data = "data:image/png;base64," + base64.b64encode(blank_png(9000, 9000)).decode()
+    data = png_data_url(blank_png(9000, 9000))
     return json.dumps({"drawing": {"raw": {"version": "7.4.0", "objects": [{"type": "path"}], "background": "#000000"},
                                    "data": data}})
 

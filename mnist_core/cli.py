@@ -1,4 +1,4 @@
-"""`python -m mnist_core`: train, evaluate, predict and list from the command line."""
+"""`python -m mnist_core`: train, import, evaluate, predict and list from the command line."""
 
 import argparse
 import json
@@ -11,17 +11,16 @@ from pathlib import Path
 import numpy as np
 
 from . import protocol
+from .checkpoint import checkpoint_epochs, claim_checkpoint, write_checkpoint
 from .config import OPTIMIZERS, LR_SCHEDULES, PRESETS, ConfigError, TrainConfig, make_config
 from .data import DatasetError, load_mnist, load_test_set
-from .evaluate import (compare_probabilities, confusion_sentences, evaluate_probabilities, model_probabilities, plural,
-                       suspicious_labels)
+from .evaluate import compare_probabilities, confusion_sentences, evaluate_probabilities, plural, suspicious_labels
 from .explain import explain_file, explanation_text
-from .gallery import build_gallery
 from .predict import load_classifier
 from .preprocess import DrawingError, read_image
-from .store import (StoreError, abandoned_checkpoints, check_new_name, claim_checkpoint, find_run, keep_unsaved, list_runs,
-                    remove_stale_temporaries, save_run, store_dir)
-from .train import BATCH, STOPPED, read_checkpoint
+from .saving import import_keras, recover_abandoned, save_trained
+from .store import StoreError, check_new_name, find_run, list_runs, remove_stale_temporaries, store_dir
+from .train import BATCH, STOPPED
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -81,39 +80,18 @@ def _json_progress(stop: threading.Event):
     return protocol.throttled(report)
 
 
-def _save(result, name: str, x_test: np.ndarray, y_test: np.ndarray, command: str | None, store: Path):
-    """Evaluate a TrainingResult on the test set, then save it with those figures."""
-    probabilities = model_probabilities(result.model, x_test)
-    accuracy = evaluate_probabilities(y_test, probabilities).accuracy
-    gallery = build_gallery(x_test, y_test, probabilities)
-    return save_run(result, name, gallery, accuracy, command=command, store=store), accuracy
+def _limit(args) -> None:
+    """Lower this process's priority and cap TensorFlow's threads, as the flags ask."""
+    from .train import limit_threads
 
-
-def recover_abandoned(store: Path) -> None:
-    """Save the checkpoint of each training whose process is gone as a stopped run. One that
-    cannot be saved is kept as an `.unsaved-NAME-*` folder instead, so it is tried only once."""
-    for checkpoint in abandoned_checkpoints(store):
-        try:
-            if (found := read_checkpoint(checkpoint.path)) is not None:
-                result, recorded = found
-                x_test, y_test = load_test_set(recorded["data"])
-                _save(result, checkpoint.name, x_test, y_test, recorded["command"], store)
-                sys.stderr.write(f"saved the interrupted training {checkpoint.name!r} as a stopped run "
-                                 f"({result.epochs_done} epochs)\n")
-            checkpoint.remove()
-        except Exception as exc:  # a bad checkpoint must not stop the training being started
-            message = str(exc)
-            if getattr(exc, "kept", None):
-                checkpoint.remove()  # the failed save kept the network and its message says where
-            else:
-                checkpoint.lock.close()
-                kept = keep_unsaved(checkpoint.path, checkpoint.name)
-                message += f"; it is kept in the model store as {(kept or checkpoint.path).name}"
-            sys.stderr.write(f"warning: could not save the interrupted training {checkpoint.name!r}: {message}\n")
+    if args.nice and hasattr(os, "nice"):
+        os.nice(args.nice)
+    if args.threads:
+        limit_threads(args.threads)
 
 
 def cmd_train(args) -> int:
-    from .train import checkpoint_epochs, limit_threads, train, write_checkpoint
+    from .train import train
 
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a container stopping: stop after this batch, save
@@ -121,15 +99,13 @@ def cmd_train(args) -> int:
     store = Path(args.store) if args.store else store_dir()
     check_new_name(args.name, store)
     config = config_from_args(args)
-    if args.nice and hasattr(os, "nice"):
-        os.nice(args.nice)
-    if args.threads:
-        limit_threads(args.threads)
+    _limit(args)
     remove_stale_temporaries(store)
     recover_abandoned(store)
     checkpoint = claim_checkpoint(args.name, store)
     command = protocol.reproduce_command(config, args.name, args.data)
-    recorded = dict(command=command, data=str(Path(args.data).resolve()) if args.data else None)
+    owner = dict(owner=args.owner, temporary=args.temporary)
+    recorded = dict(command=command, data=str(Path(args.data).resolve()) if args.data else None, **owner)
     json_mode = args.progress == "json"
 
     def keep_epoch(so_far) -> None:
@@ -146,7 +122,7 @@ def cmd_train(args) -> int:
             _emit(protocol.Saving(result.ended))
         elif result.ended == STOPPED:
             sys.stderr.write("\nstopped: saving the partial run\n")
-        saved, accuracy = _save(result, args.name, data.x_test, data.y_test, command, store)
+        saved, accuracy = save_trained(result, args.name, data.x_test, data.y_test, command, store, **owner)
     except BaseException as exc:
         if getattr(exc, "kept", None) or not (epochs := checkpoint_epochs(checkpoint.path)):
             checkpoint.remove()
@@ -160,6 +136,17 @@ def cmd_train(args) -> int:
     else:
         print(f"saved {saved.name} to {saved.path}: test accuracy {accuracy:.4%}, "
               f"{result.epochs_done} epochs in {result.wall_time:.1f}s ({result.ended})")
+    return 0
+
+
+def cmd_import(args) -> int:
+    _limit(args)
+    saved, accuracy = import_keras(Path(args.file), args.name, Path(args.store) if args.store else None, args.data,
+                                   owner=args.owner, temporary=args.temporary)
+    if args.json:
+        print(protocol.encode(protocol.Saved(saved.name, accuracy)), flush=True)
+    else:
+        print(f"imported {args.file} as {saved.name}: test accuracy {accuracy:.4%}")
     return 0
 
 
@@ -260,6 +247,18 @@ def cmd_list(args) -> int:
     return 0
 
 
+def _common_flags(command) -> None:
+    """The flags `train` and `import` share: where the data and the store are, how the process runs,
+    and who the run belongs to (what the app records for the session that started it)."""
+    command.add_argument("--data", help="path to an mnist.npz (default: $MNIST_PATH, then download)")
+    command.add_argument("--store", help="model store folder (default: $MNIST_STORE_DIR, then runs/)")
+    command.add_argument("--threads", type=int, default=0, help="cap TensorFlow's CPU threads (0 = all cores)")
+    command.add_argument("--nice", type=int, default=0, help="lower this process's CPU priority by this much")
+    command.add_argument("--owner", help="owner id recorded on the run's card (the app's session)")
+    command.add_argument("--temporary", action="store_true",
+                         help="mark the run as a visitor's, which a public deployment's quota may delete")
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m mnist_core", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True)
@@ -284,10 +283,7 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--train-size", type=int, help="use only this many training images (0 = all)")
     train.add_argument("--style-images", type=int,
                        help="add this many synthesised digits in styles MNIST lacks (slashed 0, flagged 1, ...)")
-    train.add_argument("--data", help="path to an mnist.npz (default: $MNIST_PATH, then download)")
-    train.add_argument("--store", help="model store folder (default: $MNIST_STORE_DIR, then runs/)")
-    train.add_argument("--threads", type=int, default=0, help="cap TensorFlow's CPU threads (0 = all cores)")
-    train.add_argument("--nice", type=int, default=0, help="lower this process's CPU priority by this much")
+    _common_flags(train)
     train.add_argument("--progress", choices=("bar", "json"), default="bar",
                        help="json: JSON lines on stdout, and a 'stop' line or the end of stdin stops and saves")
     train.set_defaults(func=cmd_train)
@@ -312,6 +308,13 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("b", metavar="B")
     compare.add_argument("--json", action="store_true")
     compare.set_defaults(func=cmd_compare)
+
+    import_ = commands.add_parser("import", help="check a .keras file, evaluate it on the test set, save it as a run")
+    import_.add_argument("file", metavar="FILE")
+    import_.add_argument("--name", required=True, help="run name: letters, digits, '.', '_', '-'")
+    import_.add_argument("--json", action="store_true", help="print {name, test_accuracy} as JSON")
+    _common_flags(import_)
+    import_.set_defaults(func=cmd_import)
 
     list_ = commands.add_parser("list", help="list saved models")
     list_.set_defaults(func=cmd_list)

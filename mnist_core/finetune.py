@@ -58,11 +58,11 @@ def personal_config(parent, steps: int, batch_size: int, learning_rate: float, s
 
 
 def mixed_batches(personal_x: np.ndarray, personal_y: np.ndarray, mnist_x: np.ndarray, mnist_y: np.ndarray,
-                  steps: int, batch_size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+                  steps: int, batch_size: int, rng: np.random.Generator, share: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     """`steps` batches in order, each half personal digits (going round a reshuffled set) and half
     MNIST digits (none used twice while there are enough)."""
-    half = batch_size // 2
-    rounds = math.ceil(steps * half / len(personal_y))
+    half = round(batch_size * share)
+    rounds = max(1, math.ceil(steps * half / len(personal_y)))
     mine = np.concatenate([rng.permutation(len(personal_y)) for _ in range(rounds)])[:steps * half]
     replay = rng.choice(len(mnist_y), steps * (batch_size - half), replace=steps * (batch_size - half) > len(mnist_y))
     x = np.concatenate([personal_x[mine].reshape(steps, half, 28, 28),
@@ -72,7 +72,7 @@ def mixed_batches(personal_x: np.ndarray, personal_y: np.ndarray, mnist_x: np.nd
 
 
 def finetune(parent, personal_x: np.ndarray, personal_y: np.ndarray, mnist_x: np.ndarray, mnist_y: np.ndarray, *,
-             steps: int = STEPS, batch_size: int = BATCH_SIZE, learning_rate: float = LEARNING_RATE, seed: int = 0,
+             steps: int = STEPS, batch_size: int = BATCH_SIZE, learning_rate: float = LEARNING_RATE, seed: int = 0, share: float = 0.5, freeze: int = 0, sgd: bool = False, nodrop: bool = False, distill: float = 0.0, augment: bool = True,
              on_progress: Callable[[Progress], None] | None = None,
              stop: threading.Event | None = None) -> TrainingResult:
     """A copy of the Keras network `parent` taught the personal digits (uint8 N x 28 x 28 and labels,
@@ -89,15 +89,21 @@ def finetune(parent, personal_x: np.ndarray, personal_y: np.ndarray, mnist_x: np
 
     keras.utils.set_random_seed(seed)
     config = personal_config(parent, steps, batch_size, learning_rate, seed)
+    import dataclasses; config = dataclasses.replace(config, augment=augment)
     model = copy_network(parent)
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False  # Keras then runs it in inference mode, with the parent's statistics
+    if nodrop:
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.Dropout): layer.rate = 0.0
+    for layer in model.layers[:freeze]:
+        layer.trainable = False
     fit_model = training_model(model, config)
-    fit_model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=keras.losses.CategoricalCrossentropy(),
+    fit_model.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9) if sgd else keras.optimizers.Adam(learning_rate), loss=keras.losses.CategoricalCrossentropy(),
                       metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
     fit_model.optimizer.build(fit_model.trainable_variables)  # one trace of the step, not two (see train.py)
-    x, y = mixed_batches(personal_x, personal_y, mnist_x, mnist_y, steps, batch_size, np.random.default_rng(seed))
+    x, y = mixed_batches(personal_x, personal_y, mnist_x, mnist_y, steps, batch_size, np.random.default_rng(seed), share)
     result = TrainingResult(model=model, config=config)
     stop = stop or threading.Event()
     report = on_progress or (lambda progress: None)
@@ -112,8 +118,20 @@ def finetune(parent, personal_x: np.ndarray, personal_y: np.ndarray, mnist_x: np
             if stop.is_set():
                 self.model.stop_training = True
 
+    if distill:
+        import tensorflow as tf
+        from .train import one_hot
+        from .evaluate import model_probabilities
+        half = round(batch_size * share)
+        targets = one_hot(y).reshape(steps, batch_size, 10)
+        xr = x.reshape(steps, batch_size, 28, 28)[:, half:].reshape(-1, 28, 28)
+        soft = model_probabilities(parent, xr).reshape(steps, -1, 10)
+        targets[:, half:] = distill * soft + (1 - distill) * targets[:, half:]
+        ds = tf.data.Dataset.from_tensor_slices((x[..., None], targets.reshape(-1, 10))).batch(batch_size)
+    else:
+        ds = batch_pipeline(x, y, batch_size)
     if not stop.is_set():
-        fit_model.fit(batch_pipeline(x, y, batch_size), epochs=1, verbose=0, callbacks=[Reporter()], shuffle=False)
+        fit_model.fit(ds, epochs=1, verbose=0, callbacks=[Reporter()], shuffle=False)
     result.wall_time = time.perf_counter() - started
     result.ended = STOPPED if stop.is_set() else FINISHED
     if result.batch_history and not stop.is_set():

@@ -1,185 +1,125 @@
-"""One background training per server, in its own process, watchable from any page or session.
+"""One job at a time per server, a training or an import, each in its own process; the others wait their turn.
 
-The app's pages rerun top to bottom on every click, and a person may close the tab; the
-training must live outside all of that. It also must not live in the server's process: Keras'
-per-batch Python work holds the interpreter lock, so a training thread would starve the people
-drawing. So `start_training` runs `python -m mnist_core train --progress json` as a child
-process, with one core fewer and a lower priority, and a reader thread copies its progress
-(see protocol.py) onto a TrainingJob that any session can read. Only one job runs at a time:
-a second start while one is active raises JobBusyError, so two people pressing Start together
-get exactly one training.
+The app's pages rerun top to bottom on every click, and a person may close the tab; a training
+must live outside all of that. It also must not live in the server's process: Keras' per-batch
+Python work holds the interpreter lock, so a training thread would starve the people drawing.
+So each job is a child process (job.py) with one core fewer and a lower priority, watchable
+from any page or session.
 
-Rule for orphans and faults (stated here once): a job runs to its last epoch (or early stop) and
-saves, whether or not anyone is watching. Stop ends it within one batch and saves the partial
-run; a training that does not stop in time is killed (STOP_TIMEOUT). If the server goes away
-(restart, crash, kill -9), the child's stdin closes and it stops and saves the same way, and
-SIGTERM (how a container is stopped) does the same, so no training keeps a core busy without a
-server. Saves are atomic: a killed child leaves nothing half-written. A training checkpoints
-every whole epoch, so one killed outright loses at most the epoch in progress: the next
-training to start saves its checkpoint as a stopped run. A save that fails keeps the trained
-network in the store and says where.
+One job runs at a time. The others wait in a queue, first come first served, and the next
+starts when one ends, however it ends; so two people pressing Start together get one training
+and one place in the queue, never two trainings. A job records the owner id of the session
+that submitted it (access.py), and so does its run's card. A visitor's job is refused up front
+when it asks for more than its access.Limits allow, when the queue is full, or when the visitor
+already has a job running or waiting. Before a visitor's job starts and after it saves, the
+store's quota makes room (quota.py), here in the server's process.
 """
 
+import io
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import protocol
-from .config import TrainConfig, validate
-from .store import CHECKPOINT_PREFIX, StoredRun, check_new_name, find_run, store_dir
-from .train import BATCH, Progress, ThinnedList, checkpoint_epochs
+from . import protocol, quota
+from .access import NO_LIMITS, Limits, check_training
+from .config import ConfigError, TrainConfig, validate
+from .job import CANCELLED, FAILED, QUEUED, RUNNING, SAVED, SAVING, Job  # noqa: F401 (the statuses, for callers)
+from .saving import check_keras_file
+from .store import IN_TRAINING, StoreError, check_new_name, store_dir
 
-# A job's status: the training runs, then saves; it ends saved or failed. How the training
-# itself ended (finished, early-stopped, stopped) is its `ended`, as on a saved run's card.
-RUNNING, SAVING, SAVED, FAILED = "running", "saving", "saved", "failed"
 # A training leaves one core to the people drawing (on a one-core machine it takes the only
 # one) and gives way to them: a lower CPU priority.
 TRAINING_THREADS, TRAINING_NICE = max(1, (os.cpu_count() or 2) - 1), 10
-# After Stop, a training that has not begun saving within STOP_TIMEOUT seconds, or has not saved
-# within SAVE_TIMEOUT more, is killed (its checkpoint is saved by the next training to start).
-STOP_TIMEOUT, SAVE_TIMEOUT = 60.0, 600.0
-PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 
 
 class JobBusyError(RuntimeError):
-    """A training is already running on this server."""
+    """The job cannot wait its turn: the queue is full, or its session already has a job."""
 
 
-@dataclass
-class TrainingJob:
-    """A training process and what the app shows of it."""
-
-    config: TrainConfig
-    name: str
-    store: Path
-    process: subprocess.Popen | None = None
-    stop: threading.Event = field(default_factory=threading.Event)  # set once Stop is pressed
-    started: float = field(default_factory=time.time)
-    status: str = RUNNING
-    progress: Progress | None = None  # the latest one
-    epoch_logs: list = field(default_factory=list)  # one dict per epoch: epoch, loss, accuracy, val_...
-    batch_points: list = field(default_factory=ThinnedList)  # (step, loss, accuracy), evenly thinned
-    error: str | None = None
-    saved: StoredRun | None = None
-    ended: str | None = None  # how the training ended, once it has
-    thread: threading.Thread | None = None  # the reader; it ends when the child has ended
-    killed: str | None = None  # why the app killed the training process, if it did
-
-    @property
-    def active(self) -> bool:
-        return self.status in (RUNNING, SAVING)
-
-    def record(self, progress: Progress) -> None:
-        """Keep what the live charts draw."""
-        self.progress = progress
-        if progress.kind == BATCH:
-            self.batch_points.append((progress.step, progress.logs.get("loss"), progress.logs.get("accuracy")))
-        else:
-            self.epoch_logs.append(dict(epoch=progress.epoch, **progress.logs))
-
-    def request_stop(self) -> None:
-        """Stop after the current batch and save the partial run; pressing twice changes nothing."""
-        if self.stop.is_set():
-            return
-        self.stop.set()
-        try:
-            protocol.send_stop(self.process.stdin)
-        except (OSError, ValueError):
-            pass  # the child has already ended
-        threading.Thread(target=self.end_within_timeouts, name=f"stop-{self.name}", daemon=True).start()
-
-    def end_within_timeouts(self) -> None:
-        """Wait for the stopped process to end; kill it if it takes longer than the timeouts allow."""
-        try:
-            self.process.wait(STOP_TIMEOUT)
-            return
-        except subprocess.TimeoutExpired:
-            reason = f"it had not stopped {STOP_TIMEOUT:g} s after Stop"
-        if self.status == SAVING:
-            try:
-                self.process.wait(SAVE_TIMEOUT)
-                return
-            except subprocess.TimeoutExpired:
-                reason = f"it had not saved {STOP_TIMEOUT + SAVE_TIMEOUT:g} s after Stop"
-        self.killed = reason
-        self.process.kill()
-        self.process.wait()
+_lock = threading.RLock()
+_current: Job | None = None
+_waiting: list[Job] = []
 
 
-_lock = threading.Lock()
-_current: TrainingJob | None = None
-
-
-def current_job() -> TrainingJob | None:
+def current_job() -> Job | None:
     """The running job, or the last one to end (so its result can be shown)."""
     return _current
 
 
-def _failure(job: TrainingJob, returncode: int, stderr: str) -> str:
-    """What went wrong, in one line (the CLI's own message, an exception, or a kill), and what
-    became of the training's last whole epoch."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    errors = [line.removeprefix("error: ") for line in lines if line.startswith("error: ")]
-    if errors:
-        message = errors[-1]
-    elif job.killed:
-        message = f"the training process was killed: {job.killed}"
-    elif returncode < 0:
-        message = f"the training process was killed (signal {-returncode})"
-    else:
-        message = lines[-1] if lines else f"the training process exited with code {returncode}"
-    epochs = checkpoint_epochs(job.store / f"{CHECKPOINT_PREFIX}{job.name}")
-    if epochs:
-        return f"{message}; the next training to start saves its last whole epoch ({epochs}) as a stopped run"
-    return message if errors else f"{message}; nothing was saved"
+def waiting_jobs() -> list[Job]:
+    """The queue, next first."""
+    with _lock:
+        return list(_waiting)
 
 
-def _follow(job: TrainingJob, stderr) -> None:
-    """Copy the child's progress onto the job until it ends, then settle the job's status.
-
-    Whatever fails here ends the job as failed, with its process stopped (and killed if it does
-    not stop in time): a broken reader never holds the one training slot.
-    """
-    try:
-        for line in job.process.stdout:
-            match protocol.decode(line):
-                case Progress() as progress:
-                    job.record(progress)
-                case protocol.Saving(ended=ended):
-                    job.status, job.ended = SAVING, ended
-                case protocol.Saved():
-                    job.saved = find_run(job.name, job.store)
-        returncode = job.process.wait()
-        if job.saved is None:
-            stderr.seek(0)
-            job.error = _failure(job, returncode, stderr.read().decode(errors="replace"))
-    except Exception as exc:
-        job.error = f"the app lost track of the training ({type(exc).__name__}: {exc}) and stopped it"
-        _close(job.process.stdin, job.process.stdout)  # the child stops when either closes
-        job.stop.set()
-        job.end_within_timeouts()
-        if (job.store / job.name).is_dir():
-            job.error += "; its run was saved"
-    finally:
-        _close(job.process.stdin, job.process.stdout, stderr)
-        checkpoint = job.store / f"{CHECKPOINT_PREFIX}{job.name}"
-        if job.process.poll() is not None and not checkpoint_epochs(checkpoint):
-            shutil.rmtree(checkpoint, ignore_errors=True)  # its process is gone and it holds no epoch
-        job.status = SAVED if job.error is None else FAILED
+def place_in_queue(job: Job) -> tuple[int, list[Job], float] | None:
+    """A waiting job's place (1 = next to start), the jobs ahead of it (the running one first) and
+    the seconds until it is expected to start; None once it no longer waits."""
+    with _lock:
+        if job not in _waiting:
+            return None
+        running = [_current] if _current is not None and _current.active else []
+        ahead = running + _waiting[:_waiting.index(job)]
+    return len(ahead) + 1 - len(running), ahead, sum(j.seconds_left() for j in ahead)
 
 
-def _close(*streams) -> None:
-    for stream in streams:
+def cancel(job: Job) -> bool:
+    """Take a waiting job out of the queue; False when it no longer waits (stop it instead)."""
+    with _lock:
+        if job not in _waiting:
+            return False
+        _waiting.remove(job)
+        job.status, job.upload = CANCELLED, None
+    return True
+
+
+def _ended(job: Job) -> None:
+    """After a job: trim the store to its quota (sparing the run just saved), start the next job."""
+    if job.saved is not None:
         try:
-            stream.close()
-        except (OSError, ValueError):
-            pass  # already closed, or the child is gone
+            quota.make_room(job.store, job.limits, keep=frozenset({job.name}))
+        except StoreError:
+            pass  # the store stays over its quota until the runs in use are let go
+    _start_next()
+
+
+def _start(job: Job) -> None:
+    """Start `job` now (the lock is held and no job is active); a job that cannot start fails."""
+    global _current
+    _current = job
+    try:
+        quota.make_room(job.store, job.limits, new_runs=1)
+        job.launch(on_end=_ended)
+    except (StoreError, OSError) as exc:
+        job.status, job.error, job.upload = FAILED, f"not started: {exc}", None
+
+
+def _start_next() -> None:
+    with _lock:
+        while _waiting and not (_current is not None and _current.active):
+            _start(_waiting.pop(0))
+
+
+def _submit(job: Job) -> Job:
+    """Start `job` now if no job is active, else queue it; JobBusyError when it cannot wait."""
+    with _lock:
+        jobs = [j for j in [_current, *_waiting] if j is not None and (j.active or j.waiting)]
+        if any(j.name == job.name and j.store == job.store for j in jobs):
+            raise ConfigError(IN_TRAINING.format(job.name))
+        check_new_name(job.name, job.store)
+        if job.limits.max_waiting is not None:
+            if job.owner is not None and any(j.owner == job.owner for j in jobs):
+                raise JobBusyError("you already have a job running or waiting; wait for it to end, or cancel it, "
+                                   "before you start another")
+            if jobs and len(_waiting) >= job.limits.max_waiting:
+                raise JobBusyError(f"the queue is full: {len(_waiting)} jobs are waiting behind {jobs[0].name!r}; "
+                                   "try again when one has ended")
+        if jobs:
+            _waiting.append(job)
+        else:
+            _start(job)
+    return job
 
 
 def training_command(config: TrainConfig, name: str, data: str | None, store: Path, threads: int,
@@ -188,28 +128,36 @@ def training_command(config: TrainConfig, name: str, data: str | None, store: Pa
             "--progress", "json", "--store", str(store), "--threads", str(threads), "--nice", str(nice)]
 
 
-def start_training(config: TrainConfig, name: str, data: str | None = None, store: Path | None = None,
-                   threads: int = TRAINING_THREADS, nice: int = TRAINING_NICE) -> TrainingJob:
-    """Start `config` in a child process unless a training is already active (JobBusyError).
+def _owner_flags(owner: str | None, limits: Limits) -> list[str]:
+    """What the run's card records of who made it: the owner id, and whether the quota counts it."""
+    temporary = limits.max_runs is not None or limits.max_megabytes is not None
+    return [*(["--owner", owner] if owner else []), *(["--temporary"] if temporary else [])]
 
-    `data` is an mnist.npz path (default: the child's $MNIST_PATH, then the download);
-    `threads` caps TensorFlow's threads (0 = all cores), `nice` lowers the child's priority.
+
+def submit_training(config: TrainConfig, name: str, owner: str | None = None, limits: Limits = NO_LIMITS,
+                    data: str | None = None, store: Path | None = None, threads: int = TRAINING_THREADS,
+                    nice: int = TRAINING_NICE) -> Job:
+    """Start `config` in a child process, or queue it while another job runs; the job either way.
+
+    ConfigError for bad values, or values beyond `limits`; JobBusyError when it cannot wait.
+    `owner` is the submitting session's owner id; `data` an mnist.npz path (default: the
+    child's $MNIST_PATH, then the download); `threads` caps TensorFlow's threads (0 = all
+    cores), and `nice` lowers the child's priority.
     """
-    global _current
-    validate(config)
+    check_training(validate(config), limits)
     store = Path(store or store_dir()).resolve()
-    check_new_name(name, store)
-    command = training_command(config, name, data, store, threads, nice)
-    path = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "PYTHONPATH": path, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
-    with _lock:
-        if _current is not None and _current.active:
-            raise JobBusyError(f"a training ({_current.name!r}) is already running; watch it or stop it first")
-        stderr = tempfile.TemporaryFile()  # a file, not a pipe: a chatty child can never block on it
-        job = TrainingJob(config=config, name=name, store=store)
-        job.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-                                       text=True, errors="replace", bufsize=1, env=env)
-        job.thread = threading.Thread(target=_follow, args=(job, stderr), name=f"follow-{name}", daemon=True)
-        _current = job
-        job.thread.start()
-    return job
+    command = training_command(config, name, data, store, threads, nice) + _owner_flags(owner, limits)
+    return _submit(Job(name=name, store=store, command=command, config=config, owner=owner, limits=limits))
+
+
+def submit_import(keras_file: bytes, name: str, owner: str | None = None, limits: Limits = NO_LIMITS,
+                  data: str | None = None, store: Path | None = None, threads: int = TRAINING_THREADS,
+                  nice: int = TRAINING_NICE) -> Job:
+    """Import a `.keras` file's bytes as the run `name` in a child process (saving.import_keras),
+    now or when its turn comes; as submit_training, and StoreError when the file is not one."""
+    check_keras_file(io.BytesIO(keras_file), "the file")
+    store = Path(store or store_dir()).resolve()
+    command = [sys.executable, "-m", "mnist_core", "import", "--name", name, "--json", "--store", str(store),
+               "--threads", str(threads), "--nice", str(nice), *(["--data", str(data)] if data else []),
+               *_owner_flags(owner, limits)]  # job.launch appends the file
+    return _submit(Job(name=name, store=store, command=command, owner=owner, limits=limits, upload=keras_file))

@@ -8,7 +8,7 @@ hidden temporary folder and then renamed into place, so a crash never leaves hal
 Bundled runs ship in the package, are read-only and are listed first.
 
 Hidden folders are never listed: `.tmp-*` and `.deleted-*` (swept after an hour), a training's
-`.checkpoint-NAME` (see Checkpoint), and `.unsaved-NAME-*`: a trained network whose save
+`.checkpoint-NAME` (see checkpoint.py), and `.unsaved-NAME-*`: a trained network whose save
 failed, kept for a person to recover and named in the error.
 """
 
@@ -33,7 +33,7 @@ BUNDLED_DIR = PACKAGE_DIR / "bundled"
 DEFAULT_STORE_DIR = PACKAGE_DIR.parent / "runs"
 DEFAULT_MODEL = "default"
 MODEL_FILE, ONNX_FILE, CARD_FILE = "model.keras", "model.onnx", "card.json"
-CHECKPOINT_PREFIX, UNSAVED_PREFIX, LOCK_FILE = ".checkpoint-", ".unsaved-", "lock"
+CHECKPOINT_PREFIX, UNSAVED_PREFIX = ".checkpoint-", ".unsaved-"
 STALE_TEMP_SECONDS = 3600
 IN_TRAINING = "a training called {!r} is running or awaits saving; choose another name"
 
@@ -130,25 +130,30 @@ def check_new_name(name: str, store: Path | None = None, saving: bool = False) -
     return name
 
 
-
-def make_card(result, name: str, test_accuracy: float, command: str | None) -> dict:
-    """Everything about a run worth keeping except the weights."""
+def make_card(name: str, model, test_accuracy: float, owner: str | None = None, temporary: bool = False,
+              **fields) -> dict:
+    """Everything about a run worth keeping except the weights: `fields` say how it was made;
+    `owner` is the owner id of the app session that made it (access.py), and a `temporary` run
+    is a public deployment's visitor's, which the store's quota may delete (quota.py)."""
     import keras
     import tensorflow as tf
 
     versions = dict(python=platform.python_version(), tensorflow=tf.__version__, keras=keras.__version__,
                     numpy=np.__version__)
-    return dict(
-        name=name, preset=result.config.preset, hyperparameters=result.config.to_dict(),
-        test_accuracy=test_accuracy, ended=result.ended, epochs_done=result.epochs_done,
-        wall_time_seconds=round(result.wall_time, 2), parameters=int(result.model.count_params()),
-        history=result.history, batch_history=list(result.batch_history),
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        command=command, versions=versions,
-    )
+    return dict(name=name, **fields, test_accuracy=test_accuracy, parameters=int(model.count_params()),
+                created=datetime.now(timezone.utc).isoformat(timespec="seconds"), versions=versions,
+                owner=owner, temporary=temporary)
 
 
-def _hidden_folder(store: Path, prefix: str) -> Path:
+def training_card(result, name: str, test_accuracy: float, command: str | None, **owner) -> dict:
+    """The card of a TrainingResult: its preset, hyperparameters, history and how it ended."""
+    return make_card(name, result.model, test_accuracy, preset=result.config.preset,
+                     hyperparameters=result.config.to_dict(), ended=result.ended, epochs_done=result.epochs_done,
+                     wall_time_seconds=round(result.wall_time, 2), history=result.history,
+                     batch_history=list(result.batch_history), command=command, **owner)
+
+
+def hidden_folder(store: Path, prefix: str) -> Path:
     """A new temporary folder in `store` (swept an hour after a crash left it)."""
     try:
         store.mkdir(parents=True, exist_ok=True)
@@ -168,22 +173,27 @@ def keep_unsaved(folder: Path, name: str) -> Path | None:
 
 
 def save_run(result, name: str, gallery: Gallery, test_accuracy: float, command: str | None = None,
-             store: Path | None = None) -> StoredRun:
-    """Save a TrainingResult, its test gallery and accuracy atomically as `name`; never overwrites."""
-    store = store or store_dir()
+             store: Path | None = None, **owner) -> StoredRun:
+    """Save a TrainingResult, its test gallery and accuracy atomically as `name`; never overwrites.
+    `owner`: make_card's owner and temporary."""
+    return save_model(result.model, training_card(result, name, test_accuracy, command, **owner), gallery, store)
+
+
+def save_model(model, card: dict, gallery: Gallery, store: Path | None = None) -> StoredRun:
+    """Save a Keras network with its card and test gallery atomically as `card["name"]`."""
+    store, name = store or store_dir(), card["name"]
     check_new_name(name, store, saving=True)
     try:
         check_gallery(gallery, f"run {name!r}")
     except GalleryError as exc:
         raise StoreError(str(exc)) from exc
-    card = make_card(result, name, test_accuracy, command)
-    temp = _hidden_folder(store, f".tmp-{name}-")
+    temp = hidden_folder(store, f".tmp-{name}-")
     temp.chmod(0o755)
     step, network_written = "saving the Keras model", False
     try:
-        result.model.save(temp / MODEL_FILE)
+        model.save(temp / MODEL_FILE)
         step, network_written = "exporting it to ONNX", True
-        export_onnx(result.model, temp / ONNX_FILE)
+        export_onnx(model, temp / ONNX_FILE)
         step = "writing its files"
         write_gallery(gallery, temp)
         (temp / CARD_FILE).write_text(json.dumps(card, indent=1), encoding="utf-8")
@@ -225,67 +235,23 @@ def remove_stale_temporaries(store: Path | None = None) -> list[Path]:
     return stale
 
 
-@dataclass
-class Checkpoint:
-    """Where a training keeps its last whole epoch (train.write_checkpoint), and its claim on its
-    name. The training holds an exclusive lock on it while it lives; the system drops the lock
-    when the process dies, however it dies, so a checkpoint whose lock can be taken is abandoned."""
-
-    path: Path
-    lock: object  # the open, locked lock file
-
-    @property
-    def name(self) -> str:
-        return self.path.name.removeprefix(CHECKPOINT_PREFIX)
-
-    def remove(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
-        self.lock.close()
-
-
-def _try_lock(path: Path):
-    """`path` opened and exclusively locked, or None if a live process holds its lock."""
-    import fcntl
-
-    handle = None
-    try:
-        handle = open(path, "a")
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return handle
-    except OSError:
-        if handle is not None:
-            handle.close()
-        return None
-
-
-def claim_checkpoint(name: str, store: Path) -> Checkpoint:
-    """A new, empty checkpoint for a training called `name`, locked before it is visible."""
-    path, temp = store / f"{CHECKPOINT_PREFIX}{name}", _hidden_folder(store, f".tmp-checkpoint-{name}-")
-    lock = _try_lock(temp / LOCK_FILE)
-    try:
-        os.rename(temp, path)  # refused when `path` exists, as it always holds a lock file
-    except OSError:
-        lock.close()
-        shutil.rmtree(temp, ignore_errors=True)
-        raise ConfigError(IN_TRAINING.format(name)) from None
-    return Checkpoint(path, lock)
-
-
-def abandoned_checkpoints(store: Path) -> list[Checkpoint]:
-    """The checkpoints whose training process is gone, each now locked by the caller."""
-    paths = sorted(store.glob(f"{CHECKPOINT_PREFIX}*")) if store.is_dir() else []
-    return [Checkpoint(path, lock) for path in paths if (lock := _try_lock(path / LOCK_FILE))]
-
-
 def load_keras_model(run: StoredRun):
     """The run's Keras network, loaded in safe mode and checked to be a 28x28 → 10 classifier."""
+    return load_keras_file(run.keras_path)
+
+
+def load_keras_file(path: Path):
+    """A `.keras` file's network, loaded in safe mode (no code from the file runs) and checked to
+    be a 28x28 → 10 classifier."""
     import keras
 
     try:
-        model = keras.saving.load_model(run.keras_path, compile=False, safe_mode=True)
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, TypeError...
-        raise StoreError(f"{run.keras_path}: not a loadable Keras model ({type(exc).__name__}: {exc})"[:600]) from exc
-    check_shapes(tuple(model.inputs[0].shape), tuple(model.outputs[0].shape), run.keras_path)
+        raise StoreError(f"{path}: not a loadable Keras model ({type(exc).__name__}: {exc})"[:600]) from exc
+    if not isinstance(model, keras.Model):
+        raise StoreError(f"{path}: holds a {type(model).__name__}, not a Keras model")
+    check_shapes(tuple(model.inputs[0].shape), tuple(model.outputs[0].shape), path)
     return model
 
 

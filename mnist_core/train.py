@@ -6,13 +6,10 @@ process loses at most one epoch; and it honours a stop signal within one batch, 
 partial model and history. It runs in any thread: nothing here touches a UI.
 """
 
-import json
 import math
-import os
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -85,46 +82,6 @@ class TrainingResult:
     @property
     def epochs_done(self) -> int:
         return len(self.history["loss"])
-
-
-def write_checkpoint(folder: Path, result: TrainingResult, **recorded) -> None:
-    """Keep `result` so far in `folder`, with `recorded` (JSON values); a process killed at any
-    moment leaves the previous checkpoint or this one, whole: the network goes to a new file, and
-    one atomic rename of the state that names it switches to it."""
-    model_file = f"epoch-{result.epochs_done}.keras"
-    result.model.save(folder / model_file)
-    state = dict(recorded, config=result.config.to_dict(), history=result.history, wall_time=result.wall_time,
-                 batch_history=list(result.batch_history), model=model_file)
-    (folder / "state.json.tmp").write_text(json.dumps(state), encoding="utf-8")
-    for path in (folder / model_file, folder / "state.json.tmp"):
-        with open(path, "rb") as handle:
-            os.fsync(handle.fileno())
-    os.replace(folder / "state.json.tmp", folder / "state.json")
-    for old in folder.glob("epoch-*.keras"):
-        if old.name != model_file:
-            old.unlink()
-
-
-def checkpoint_epochs(folder: Path) -> int:
-    """How many whole epochs the checkpoint in `folder` holds (0 when none, or no checkpoint)."""
-    try:
-        return len(json.loads((folder / "state.json").read_text(encoding="utf-8"))["history"]["loss"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0
-
-
-def read_checkpoint(folder: Path) -> tuple[TrainingResult, dict] | None:
-    """The checkpoint in `folder` as a stopped TrainingResult, and what was recorded with it; None
-    when it holds no whole epoch yet."""
-    if not (folder / "state.json").is_file():
-        return None
-    import keras
-
-    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
-    model = keras.saving.load_model(folder / state.pop("model"), compile=False, safe_mode=True)
-    result = TrainingResult(model, TrainConfig(**state.pop("config")), state.pop("history"), state.pop("batch_history"),
-                            state.pop("wall_time"), STOPPED)
-    return result, state
 
 
 def limit_threads(threads: int) -> None:

@@ -1,13 +1,15 @@
 """The active model: the sidebar's picker, and the classifier every page uses.
 
-The choice lives in st.session_state.active_model, one per browser session.
+The choice lives in st.session_state.active_model, one per browser session; the server notes it
+too (mnist_core.quota), so a public deployment's quota never deletes a run someone is using.
 """
 
 import streamlit as st
 
-from mnist_core import StoreError
+from mnist_core import StoreError, quota
 from mnist_core.store import DEFAULT_MODEL
 from pages import loaders
+from pages.access import session
 from pages.redact import without_paths
 
 
@@ -34,6 +36,7 @@ def sidebar_picker() -> None:
         format_func=lambda run: f"{run} · {runs[run].card.get('test_accuracy', 0):.2%}",
         help="Used by Draw, Explore and Home. Train or pick models on the Models page.",
     )
+    quota.note_active(session().owner_id, name())
 
 
 def classifier():

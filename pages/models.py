@@ -1,18 +1,36 @@
-"""Models: every saved run; make one active, compare curves, download, delete."""
+"""Models: every saved run; make one active, compare curves, download, delete your own, upload a .keras file."""
 
 import pandas as pd
 import streamlit as st
 
-from mnist_core import StoreError, delete_run
+from mnist_core import ConfigError, StoreError, delete_run, jobs
+from mnist_core.access import VISITOR, VISITOR_LIMITS
+from mnist_core.saving import MAX_FILE_BYTES
 from mnist_core.store import DEFAULT_MODEL
 from pages import active_model, charts, deep_link, loaders
+from pages.access import session
 from pages.model_card import model_card
 from pages.redact import without_paths
 
 deep_link.require_navigation()
 
 st.title("Saved models")
+me = session()
+if me.role == VISITOR:
+    st.info(f"Runs on this public server are temporary: it keeps {VISITOR_LIMITS.max_runs} visitors' runs and "
+            f"{VISITOR_LIMITS.max_megabytes:g} MB, deleting the oldest that no one has active, and a reboot deletes "
+            "them all. Download a run's .keras file to keep it, and upload it back below whenever you like.",
+            icon=":material/schedule:")
 runs = loaders.runs()
+
+
+def made_by(run) -> str:
+    if run.bundled:
+        return "bundled"
+    owner = (run.card or {}).get("owner")
+    return "you" if owner == me.owner_id else "someone else" if owner else "—"
+
+
 table = pd.DataFrame([{
     "name": run.name,
     "preset": (run.card or {}).get("preset"),
@@ -21,7 +39,8 @@ table = pd.DataFrame([{
     "time (s)": (run.card or {}).get("wall_time_seconds"),
     "ended": (run.card or {}).get("ended"),
     "created": (run.card or {}).get("created"),
-    "kind": "bundled" if run.bundled else "yours",
+    "made by": made_by(run),
+    "temporary": bool((run.card or {}).get("temporary")),
     "status": without_paths(run.problem or "ok"),
 } for run in runs])
 selection = st.dataframe(
@@ -29,8 +48,27 @@ selection = st.dataframe(
     column_config={"test accuracy": st.column_config.NumberColumn(format="percent")},
 )
 rows = selection.selection.rows if selection and selection.selection else []
-chosen = runs[rows[0]] if rows else None
+chosen = runs[rows[0]] if rows and rows[0] < len(runs) else None
 
+
+def delete_chosen(run) -> None:
+    """The confirmation's callback; the permission is checked again, on the run as it is now."""
+    st.session_state.confirm_delete = None
+    if not me.may_manage((run.card or {}).get("owner")):
+        st.session_state.delete_message = f"Only the session that made {run.name} can delete it."
+        return
+    try:
+        delete_run(run.name)
+        if active_model.name() == run.name:
+            active_model.make_active(DEFAULT_MODEL)
+        st.session_state.delete_message = None
+        st.toast(f"Deleted {run.name}")
+    except (StoreError, OSError) as exc:
+        st.session_state.delete_message = f"Could not delete {run.name}: {without_paths(exc)}"
+
+
+if st.session_state.get("delete_message"):
+    st.error(st.session_state.pop("delete_message"))
 if chosen is None:
     st.caption("Select a row to make it active, download it or delete it.")
 elif chosen.problem:
@@ -45,25 +83,35 @@ else:
                        disabled=not chosen.keras_path.is_file())
     if chosen.bundled:
         c3.caption("Bundled models cannot be deleted.")
+    elif not me.may_manage((chosen.card or {}).get("owner")):
+        c3.caption("Only the session that made it, or the deployment's owner, can delete it.")
     elif c3.button("Delete", icon=":material/delete:"):
         st.session_state.confirm_delete = chosen.name
     if st.session_state.get("confirm_delete") == chosen.name:
         st.warning(f"Delete {chosen.name} for good?")
         yes, no = st.columns([1, 6])
-        if yes.button("Yes, delete", type="primary"):
-            try:
-                delete_run(chosen.name)
-                if active_model.name() == chosen.name:
-                    active_model.make_active(DEFAULT_MODEL)
-                st.toast(f"Deleted {chosen.name}")
-            except (StoreError, OSError) as exc:
-                st.error(f"Could not delete {chosen.name}: {without_paths(exc)}")
-            st.session_state.confirm_delete = None
-            st.rerun()
-        if no.button("Cancel"):
-            st.session_state.confirm_delete = None
-            st.rerun()
+        yes.button("Yes, delete", type="primary", on_click=delete_chosen, args=(chosen,))
+        no.button("Cancel", on_click=lambda: st.session_state.update(confirm_delete=None))
     model_card(chosen.card)
+
+st.subheader("Upload a .keras file")
+st.caption("A network downloaded from this app (or any Keras network from 28x28x1 images to ten probabilities). "
+           "It is checked, evaluated on the MNIST test set and saved as a run of yours, in the background, when "
+           "its turn comes after the trainings on the Train page.")
+with st.form("upload-form", clear_on_submit=True):
+    upload = st.file_uploader("Model file", type=["keras"], max_upload_size=max(1, MAX_FILE_BYTES // 2**20))
+    upload_name = st.text_input("Run name", max_chars=64)
+    uploaded = st.form_submit_button("Import", icon=":material/upload:")
+if uploaded:
+    try:
+        if upload is None:
+            raise ConfigError("choose a .keras file first")
+        job = jobs.submit_import(upload.getvalue(), upload_name.strip(), owner=me.owner_id, limits=me.limits)
+        st.session_state.my_job = job
+        st.success(f"Importing **{job.name}**" + (" as soon as the jobs ahead of it end" if job.waiting else "")
+                   + ": follow it on the Train page.")
+    except (ConfigError, StoreError, jobs.JobBusyError) as exc:
+        st.error(f"Not imported: {without_paths(exc)}")
 
 st.subheader("Compare runs")
 usable = [run for run in runs if not run.problem]

@@ -48,6 +48,8 @@ def no_training_left_running():
     yield
     from mnist_core import jobs
 
+    for waiting in jobs.waiting_jobs():
+        jobs.cancel(waiting)
     job = jobs.current_job()
     if job is not None and job.active:
         job.request_stop()

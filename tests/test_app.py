@@ -9,7 +9,7 @@ from PIL import Image
 
 from mnist_core import jobs
 from tests.conftest import app_test as app, draw_digit
-from tests.hostile import png_data_url
+from bench.hostile_clients import png_data_url
 
 
 def canvas_value(picture) -> dict:

@@ -33,7 +33,7 @@ def test_test_accuracy_equals_card(mnist_path):
     probabilities = clf.probabilities(x_test / 255.0)
     result = evaluate_probabilities(y_test, probabilities)
     assert result.accuracy == pytest.approx(clf.card["test_accuracy"], abs=1e-4)
-    assert np.allclose(probabilities, clf.run.test_probabilities(), atol=1e-4)
+    assert np.allclose(probabilities, clf.run.gallery().probabilities, atol=1e-4)
 
 
 def test_predicts_a_drawing_and_refuses_a_blank():

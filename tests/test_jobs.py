@@ -1,16 +1,20 @@
-"""Background trainings: one child process at a time, progress copied back, stop and failures."""
+"""Background jobs: one child process at a time, a queue, progress copied back, stop, the watchdog, failures."""
 
+import dataclasses
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 
-from mnist_core import jobs, list_runs
+from mnist_core import job as job_module, jobs, list_runs
+from mnist_core.access import NO_LIMITS, VISITOR_LIMITS, Limits
 from mnist_core.config import ConfigError, make_config
+from mnist_core.store import StoreError
 from mnist_core.train import Progress
 from tests.conftest import ROOT
 
@@ -34,18 +38,23 @@ def test_the_server_side_imports_neither_the_cli_nor_tensorflow():
 
 
 def test_a_job_keeps_a_bounded_curve_of_a_long_run():
-    job = jobs.TrainingJob(config=make_config("quick"), name="long", store=ROOT)
+    job = job_module.Job(name="long", store=ROOT, command=[], config=make_config("quick"))
     for step in range(1, 100_001):  # 500 epochs of 200 batches, every batch received
         job.record(Progress("batch", (step - 1) // 200 + 1, 500, (step - 1) % 200 + 1, 200, step / 10, {"loss": 1.0}))
     steps = [point[0] for point in job.batch_points]
     assert 500 <= len(steps) <= 1000 and steps[0] == 1 and len({b - a for a, b in zip(steps, steps[1:])}) == 1
 
 
-def test_one_training_at_a_time_then_saved(store, tiny_npz):
-    job = jobs.start_training(make_config("quick", epochs=2, batch_size=50, validation_size=100), "job-a",
-                              data=tiny_npz, threads=1, nice=5)
-    with pytest.raises(jobs.JobBusyError, match=r"\('job-a'\) is already running"):
-        jobs.start_training(make_config("quick", epochs=1), "job-b", data=tiny_npz)
+def test_one_job_at_a_time_the_next_starts_when_it_ends(store, tiny_npz):
+    job = jobs.submit_training(make_config("quick", epochs=2, batch_size=50, validation_size=100), "job-a",
+                               data=tiny_npz, threads=1, nice=5, owner="a" * 32)
+    second = jobs.submit_training(make_config("quick", epochs=1, batch_size=50, validation_size=100), "job-b",
+                                  data=tiny_npz, threads=1)
+    assert job.status == jobs.RUNNING and second.status == jobs.QUEUED and second.process is None
+    place, ahead, seconds = jobs.place_in_queue(second)
+    assert place == 1 and ahead == [job] and seconds == pytest.approx(job.seconds_left(), abs=1) and seconds > 0
+    with pytest.raises(ConfigError, match="a training called 'job-b' is running or awaits saving"):
+        jobs.submit_training(make_config("quick", epochs=1), "job-b", data=tiny_npz)  # its name is taken
     assert job.process.pid != os.getpid()  # the training never runs in the server's process
     wait(job)
     assert job.status == jobs.SAVED, job.error
@@ -53,17 +62,119 @@ def test_one_training_at_a_time_then_saved(store, tiny_npz):
     steps = [p[0] for p in job.batch_points]  # batch messages are throttled; every epoch's arrives
     assert steps[0] == 1 and steps == sorted(set(steps)) and steps[-1] <= 20 and job.progress.fraction == 1.0
     assert job.saved.card["test_accuracy"] > 0.5 and job.saved.card["epochs_done"] == 2
+    assert job.saved.card["owner"] == "a" * 32 and job.saved.card["temporary"] is False  # no quota: not a visitor's
     command = job.saved.card["command"]  # reproducible anywhere: no server paths or run-time flags
     assert "--batch-size 50" in command and f"--data {tiny_npz}" in command
-    assert not any(flag in command for flag in ("--store", "--progress", "--threads", "--nice", str(store)))
-    assert (store / "job-a" / "model.onnx").is_file() and jobs.current_job() is job
+    assert not any(flag in command for flag in ("--store", "--progress", "--threads", "--nice", "--owner", str(store)))
+    assert (store / "job-a" / "model.onnx").is_file()
+    assert jobs.current_job() is second and second.status in (jobs.RUNNING, jobs.SAVING, jobs.SAVED)  # its turn
+    assert jobs.place_in_queue(second) is None and jobs.waiting_jobs() == []
+    wait(second)
+    assert second.status == jobs.SAVED and second.saved.card["owner"] is None
     with pytest.raises(ConfigError, match="already exists"):
-        jobs.start_training(make_config("quick", epochs=1), "job-a", data=tiny_npz)
+        jobs.submit_training(make_config("quick", epochs=1), "job-a", data=tiny_npz)
+
+
+@pytest.fixture
+def sleepers(monkeypatch, store):
+    """Jobs whose 'training process' waits for a stop line (or its stdin's end), then exits: the
+    queue's rules without TensorFlow. The queue is emptied afterwards."""
+    code = "import sys\nfor line in sys.stdin:\n    break"
+    monkeypatch.setattr(jobs, "training_command", lambda *args: [sys.executable, "-c", code])
+    yield
+    for waiting in jobs.waiting_jobs():
+        jobs.cancel(waiting)
+    current = jobs.current_job()
+    if current is not None and current.active:
+        current.request_stop()
+        current.thread.join(30)
+
+
+def test_the_queue_refuses_when_full_and_a_visitor_waits_once(sleepers, store):
+    submit = lambda name, owner, limits=VISITOR_LIMITS: jobs.submit_training(  # noqa: E731
+        make_config("quick", train_size=1000), name, owner=owner, limits=limits)
+    running = submit("first", "owner-1")
+    assert running.status == jobs.RUNNING and running.command[-1] == "--temporary"  # a visitor's run is temporary
+    with pytest.raises(jobs.JobBusyError, match="you already have a job running or waiting"):
+        submit("again", "owner-1")
+    queued = [submit(f"next-{n}", f"owner-{n}") for n in (2, 3, 4)]
+    assert [jobs.place_in_queue(job)[0] for job in queued] == [1, 2, 3]
+    place, ahead, seconds = jobs.place_in_queue(queued[2])
+    assert ahead == [running, *queued[:2]] and seconds == pytest.approx(sum(job.seconds_left() for job in ahead))
+    with pytest.raises(jobs.JobBusyError, match=r"^the queue is full: 3 jobs are waiting behind 'first'; try again "
+                                                r"when one has ended$"):
+        submit("too-many", "owner-5")
+    local = submit("local", "owner-6", limits=NO_LIMITS)  # a local user or the owner always gets a place
+    assert jobs.place_in_queue(local)[0] == 4
+    assert jobs.cancel(queued[1]) and queued[1].status == jobs.CANCELLED and not jobs.cancel(queued[1])
+    assert [job.name for job in jobs.waiting_jobs()] == ["next-2", "next-4", "local"]
+    assert not jobs.cancel(running)  # a running job is stopped, not cancelled
+    running.request_stop()
+    wait(running, timeout=30)
+    assert jobs.current_job() is queued[0] and queued[0].active  # the next one started
+    assert [jobs.place_in_queue(job)[0] for job in (queued[2], local)] == [1, 2]
+
+
+def test_two_people_pressing_start_at_once_start_one_job(sleepers, store):
+    barrier, results = threading.Barrier(8), []
+
+    def press(n):
+        barrier.wait()
+        try:
+            results.append(jobs.submit_training(make_config("quick", train_size=1000), f"press-{n}",
+                                                owner=f"owner-{n}", limits=VISITOR_LIMITS).status)
+        except jobs.JobBusyError:
+            results.append("refused")
+
+    threads = [threading.Thread(target=press, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results) == ["queued"] * 3 + ["refused"] * 4 + ["running"]
+
+
+def test_a_job_that_cannot_start_fails_and_the_next_one_starts(sleepers, store, monkeypatch):
+    first = jobs.submit_training(make_config("quick"), "first")
+    doomed = jobs.submit_training(make_config("quick"), "doomed", limits=VISITOR_LIMITS)
+    after = jobs.submit_training(make_config("quick"), "after")
+
+    def full(store, limits, new_runs=0, keep=frozenset()):
+        if limits.max_runs is not None and new_runs:
+            raise StoreError("the model store is full")
+        return []
+
+    monkeypatch.setattr(jobs.quota, "make_room", full)
+    first.request_stop()
+    wait(first, timeout=30)
+    assert doomed.status == jobs.FAILED and doomed.error == "not started: the model store is full"
+    assert doomed.process is None and jobs.current_job() is after and after.active
+
+
+def test_the_watchdog_stops_a_visitors_training_and_it_is_saved(store, tiny_npz):
+    limits = dataclasses.replace(VISITOR_LIMITS, wall_seconds=1.0)
+    job = jobs.submit_training(make_config("quick", epochs=200, batch_size=10, validation_size=100, train_size=500),
+                               "watched", data=tiny_npz, owner="b" * 32, limits=limits)
+    wait(job)
+    assert job.timed_out and job.status == jobs.SAVED and job.ended == "stopped", job.error
+    assert job.saved.card["ended"] == "stopped" and job.saved.card["epochs_done"] < 200
+    assert job.saved.card["owner"] == "b" * 32 and job.saved.card["temporary"] is True
+
+
+def test_the_watchdog_kills_a_job_that_does_not_stop(store, monkeypatch):
+    limits = Limits(wall_seconds=0.5, kill_grace=0.5)
+    monkeypatch.setattr(jobs, "training_command", lambda *args: [sys.executable, "-c", "import time; time.sleep(600)"])
+    job = jobs.submit_training(make_config("quick"), "deaf", limits=limits)
+    started = time.time()
+    wait(job, timeout=30)
+    assert job.timed_out and job.process.returncode == -signal.SIGKILL and time.time() - started < 20
+    assert job.status == jobs.FAILED and job.error == ("the training process was killed: it had not ended 0.5 s "
+                                                       "after its time limit stopped it; nothing was saved")
 
 
 def test_stop_saves_the_partial_run(store, tiny_npz):
-    job = jobs.start_training(make_config("quick", epochs=50, batch_size=10, validation_size=100), "job-stop",
-                              data=tiny_npz)
+    job = jobs.submit_training(make_config("quick", epochs=50, batch_size=10, validation_size=100), "job-stop",
+                               data=tiny_npz)
     # by default a training leaves one core to the people drawing and runs at a lower priority
     assert job.process.args[-4:] == ["--threads", str(max(1, os.cpu_count() - 1)), "--nice", "10"]
     wait_for_batches(job)
@@ -78,11 +189,11 @@ def test_stop_saves_the_partial_run(store, tiny_npz):
 def sleeper_job(monkeypatch, store, name, code="import sys, time; print('not a message', flush=True); time.sleep(600)"):
     """A job whose 'training process' is `code`: one that ignores Stop, by default."""
     monkeypatch.setattr(jobs, "training_command", lambda *args: [sys.executable, "-c", code])
-    return jobs.start_training(make_config("quick"), name, store=store)
+    return jobs.submit_training(make_config("quick"), name, store=store)
 
 
 def test_stop_escalates_to_a_kill(store, monkeypatch):
-    monkeypatch.setattr(jobs, "STOP_TIMEOUT", 0.5)
+    monkeypatch.setattr(job_module, "STOP_TIMEOUT", 0.5)
     job = sleeper_job(monkeypatch, store, "deaf")
     checkpoint = store / ".checkpoint-deaf"  # as a training that had done 3 epochs would have left
     checkpoint.mkdir(parents=True)
@@ -101,7 +212,7 @@ def test_a_failing_reader_ends_the_job_and_frees_the_slot(store, monkeypatch):
         raise RuntimeError("unreadable progress")
 
     monkeypatch.setattr(jobs.protocol, "decode", broken)
-    monkeypatch.setattr(jobs, "STOP_TIMEOUT", 0.5)
+    monkeypatch.setattr(job_module, "STOP_TIMEOUT", 0.5)
     job = sleeper_job(monkeypatch, store, "unread")
     wait(job, timeout=30)
     assert job.status == jobs.FAILED and job.process.returncode == -signal.SIGKILL  # it ignored the stop
@@ -113,7 +224,7 @@ def test_a_failing_reader_ends_the_job_and_frees_the_slot(store, monkeypatch):
 
 
 def test_failure_is_reported_not_raised(store, tmp_path):
-    job = jobs.start_training(make_config("quick", epochs=1), "job-fail", data=tmp_path / "gone.npz")
+    job = jobs.submit_training(make_config("quick", epochs=1), "job-fail", data=tmp_path / "gone.npz")
     wait(job)
     assert job.status == jobs.FAILED and job.error.endswith("gone.npz: no such file (expected an .npz with keys "
                                                             "x_train, y_train, x_test, y_test)")
@@ -121,8 +232,8 @@ def test_failure_is_reported_not_raised(store, tmp_path):
 
 
 def test_killed_training_process_is_reported_and_leaves_nothing(store, tiny_npz):
-    job = jobs.start_training(make_config("quick", epochs=200, batch_size=10, validation_size=100), "job-killed",
-                              data=tiny_npz)
+    job = jobs.submit_training(make_config("quick", epochs=200, batch_size=10, validation_size=100), "job-killed",
+                               data=tiny_npz)
     wait_for_batches(job)
     os.kill(job.process.pid, signal.SIGKILL)
     wait(job)
@@ -137,7 +248,7 @@ def test_server_gone_means_the_training_stops_and_saves(store, tiny_npz):
 import json, time
 from mnist_core import jobs
 from mnist_core.config import make_config
-job = jobs.start_training(make_config("quick", epochs=500, batch_size=10, validation_size=100), "orphan",
+job = jobs.submit_training(make_config("quick", epochs=500, batch_size=10, validation_size=100), "orphan",
                           data={str(tiny_npz)!r}, store={str(store)!r})
 while not job.batch_points:
     time.sleep(0.05)

@@ -12,8 +12,9 @@ from mnist_core.config import ConfigError, make_config
 from mnist_core.data import split_validation
 from mnist_core.evaluate import evaluate_probabilities, model_probabilities
 from mnist_core.gallery import build_gallery
-from mnist_core.store import (StoreError, abandoned_checkpoints, check_new_name, claim_checkpoint, delete_run,
-                              find_run, list_runs, load_keras_model, remove_stale_temporaries)
+from mnist_core.checkpoint import abandoned_checkpoints, claim_checkpoint
+from mnist_core.store import (StoreError, check_new_name, delete_run, find_run, list_runs, load_keras_model,
+                              remove_stale_temporaries)
 from mnist_core.store import save_run as store_save_run
 from mnist_core.train import train
 from tests.conftest import ROOT, tiny_arrays
@@ -212,7 +213,7 @@ def test_a_checkpoint_claims_its_name_until_its_process_is_gone(store):
     held = subprocess.Popen([sys.executable, "-c", f"""
 import sys, time
 from pathlib import Path
-from mnist_core.store import claim_checkpoint
+from mnist_core.checkpoint import claim_checkpoint
 checkpoint = claim_checkpoint("held", Path({str(store)!r}))  # held while it lives
 print("claimed", flush=True)
 time.sleep(600)
@@ -232,3 +233,10 @@ time.sleep(600)
     abandoned.remove()
     mine.remove()
     assert sorted(os.listdir(store)) == []
+
+
+def test_a_run_records_who_made_it_and_whether_it_is_temporary(tiny, store):
+    card = save_run(tiny, "mine", owner="ab" * 16, temporary=True).card
+    assert (card["owner"], card["temporary"]) == ("ab" * 16, True)
+    card = save_run(tiny, "cli").card
+    assert (card["owner"], card["temporary"]) == (None, False)  # the command line's: no owner, not temporary

@@ -1,0 +1,66 @@
+"""This browser session's role and owner id (mnist_core.access), the owner's sign-in, the public notice."""
+
+import streamlit as st
+
+from mnist_core import ConfigError, access
+
+TOKEN_KEY, OWNER_KEY = "session_token", "signed_in_owner"
+
+
+def _owner_password() -> str | None:
+    """The deployment's owner password from st.secrets, or None when it has none."""
+    try:
+        secret = st.secrets.get("owner_password")
+    except (FileNotFoundError, KeyError):  # no secrets file, or one Streamlit cannot parse
+        return None
+    return secret if isinstance(secret, str) and secret else None
+
+
+def _connection_role() -> str:
+    try:
+        forced = access.forced_role()
+    except ConfigError as exc:
+        st.sidebar.error(str(exc))
+        return access.VISITOR
+    return forced or access.connection_role(st.context.headers, st.context.ip_address)
+
+
+def session() -> access.Session:
+    """This browser session: a random token made on its first run (kept only in its state), and
+    its role: the deployment's owner once signed in, else local or visitor by the connection."""
+    if TOKEN_KEY not in st.session_state:
+        st.session_state[TOKEN_KEY] = access.new_token()
+    owner_id = access.owner_id(st.session_state[TOKEN_KEY])
+    if st.session_state.get(OWNER_KEY) and _owner_password() is not None:
+        return access.Session(access.OWNER, owner_id)
+    return access.Session(_connection_role(), owner_id)
+
+
+def _sign_in(secret: str) -> None:
+    """The sign-in form's callback."""
+    given = st.session_state.get("owner_password_input", "")  # the form clears it once submitted
+    try:
+        st.session_state[OWNER_KEY] = access.check_owner_password(given, secret)
+        st.session_state.sign_in_message = None if st.session_state[OWNER_KEY] else "Wrong password."
+    except access.AccessError as exc:
+        st.session_state.sign_in_message = f"{exc}."
+
+
+def sidebar() -> None:
+    """Who this session is, the public server's notice, and the owner's sign-in when a password is set."""
+    current, secret = session(), _owner_password()
+    if current.role == access.OWNER:
+        st.sidebar.caption("Signed in as this deployment's owner: no limits, and you may delete any run.")
+        st.sidebar.button("Sign out", on_click=lambda: st.session_state.pop(OWNER_KEY, None))
+        return
+    if current.role == access.LOCAL:
+        return
+    st.sidebar.caption("This is a shared public server: trainings are limited and wait their turn, and runs are "
+                       "temporary (download a run's .keras to keep it).")
+    if secret is not None:
+        with st.sidebar.expander("Owner sign-in"):
+            with st.form("owner-sign-in", clear_on_submit=True, border=False):
+                st.text_input("Owner password", type="password", max_chars=200, key="owner_password_input")
+                st.form_submit_button("Sign in", on_click=_sign_in, args=(secret,))
+            if st.session_state.get("sign_in_message"):
+                st.error(st.session_state.sign_in_message)

@@ -1,0 +1,174 @@
+"""Strangers sharing one server, through the app's pages in separate AppTest sessions: whose runs and
+trainings are whose, the owner's password, a local user, the queue, the budget, uploads."""
+
+import collections
+
+import pytest
+
+from mnist_core import access, jobs
+from pages.access import OWNER_KEY
+from tests.conftest import ROOT, app_test
+from tests.runs import fake_run
+from tests.test_import import keras_file
+
+PASSWORD = "correct horse battery staple"
+ONLY_ITS_MAKER = "Only the session that made it, or the deployment's owner, can delete it."
+
+
+@pytest.fixture(autouse=True)
+def fresh_server(monkeypatch):
+    """No sign-in failures and no waiting jobs carried over from another test."""
+    monkeypatch.setattr(access, "_failed_logins", collections.deque())
+    monkeypatch.delenv(access.ACCESS_ENV, raising=False)
+    yield
+    for job in jobs.waiting_jobs():
+        jobs.cancel(job)
+
+
+def text(at) -> str:
+    return "\n".join(e.value for kind in ("markdown", "info", "warning", "error", "success", "caption")
+                     for e in getattr(at, kind))
+
+
+def owner_id(at) -> str:
+    return access.owner_id(at.session_state["session_token"])
+
+
+def select(at, row_name: str):
+    """Select the Models table's row called `row_name`, as a click on it does."""
+    names = at.run().dataframe[0].value["name"].tolist()
+    at.session_state["runs-table"] = {"selection": {"rows": [names.index(row_name)], "columns": [], "cells": []}}
+    return at.run()
+
+
+def labels(at) -> list[str]:
+    return [button.label for button in at.button]
+
+
+def signed_in_owner():
+    """A session whose person signed in with the deployment's password (on the first page: AppTest
+    keeps the entry point's sidebar only until a page switch)."""
+    at = app_test()
+    assert not any(t.label == "Owner password" for t in at.sidebar.text_input)  # no secret: no sign-in offered
+    at.secrets["owner_password"] = PASSWORD
+    at.run()
+    at.sidebar.text_input(key="owner_password_input").set_value("a guess")
+    at.sidebar.button[0].click().run()
+    assert "Wrong password." in [e.value for e in at.sidebar.error]
+    at.sidebar.text_input(key="owner_password_input").set_value(PASSWORD)
+    at.sidebar.button[0].click().run()
+    assert at.session_state[OWNER_KEY] is True
+    assert "Signed in as this deployment's owner" in at.sidebar.caption[0].value
+    return at
+
+
+def test_a_visitor_deletes_only_their_own_run(store):
+    a, b = app_test("models"), app_test("models")
+    assert owner_id(a) != owner_id(b)
+    fake_run(store, "a-run", owner=owner_id(a))
+    fake_run(store, "b-run", owner=owner_id(b))
+    a.run()
+    assert "Runs on this public server are temporary" in text(a)
+    table = a.dataframe[0].value.set_index("name")
+    assert table.loc["a-run", "made by"] == "you" and table.loc["b-run", "made by"] == "someone else"
+    select(a, "b-run")
+    assert "Delete" not in labels(a) and ONLY_ITS_MAKER in text(a)
+    select(b, "a-run")
+    assert "Delete" not in labels(b) and ONLY_ITS_MAKER in text(b)
+    select(a, "a-run")
+    next(x for x in a.button if x.label == "Delete").click().run()
+    next(x for x in a.button if x.label == "Yes, delete").click().run()
+    assert not (store / "a-run").exists() and (store / "b-run").is_dir()
+
+
+def test_the_deployments_owner_and_a_local_user_may_delete_anyones_run(store, monkeypatch):
+    fake_run(store, "strangers", owner="f" * 32)
+    owner = signed_in_owner()
+    owner.switch_page(str(ROOT / "pages" / "models.py")).run()
+    assert "Runs on this public server are temporary" not in text(owner)  # the owner is not a visitor
+    select(owner, "strangers")
+    next(x for x in owner.button if x.label == "Delete").click().run()
+    next(x for x in owner.button if x.label == "Yes, delete").click().run()
+    assert not (store / "strangers").exists()
+    fake_run(store, "strangers-2", owner="f" * 32)
+    monkeypatch.setenv(access.ACCESS_ENV, "local")
+    local = app_test("models")
+    assert "temporary" not in text(local)
+    select(local, "strangers-2")
+    assert "Delete" in labels(local) and ONLY_ITS_MAKER not in text(local)
+
+
+def train_in(at, name: str, epochs: int = 300):
+    """Fill the Train form for a tiny training (the data is $MNIST_PATH's tiny npz) and press Start."""
+    values = {"Epochs": epochs, "Batch size": 10, "Validation images": 100, "Training images (0 = all)": 500}
+    for label, value in values.items():
+        next(n for n in at.number_input if n.label == label).set_value(value)
+    at.text_input[0].set_value(name)
+    next(x for x in at.button if x.label == "Start training").click().run()
+    return at
+
+
+def test_only_its_starter_or_the_owner_stops_a_training_and_the_others_wait_in_line(store, tiny_npz, monkeypatch):
+    monkeypatch.setenv("MNIST_PATH", str(tiny_npz))
+    owner = signed_in_owner()
+    a, b, c, d, e = (train_in(app_test("train"), f"{n}-train") for n in "abcde")
+    running = jobs.current_job()
+    assert running.name == "a-train" and running.owner == owner_id(a) and running.active
+    assert "Stop" in labels(a) and "Stop" not in labels(b)
+    assert "Only the session that started it, or the deployment's owner, can stop it." in text(b)
+    assert "Queued: a training ('a-train') is already running; yours starts when its turn comes." in text(b)
+    assert "Your training **c-train** is number 2 in the queue, behind a-train (running, about " in text(c)
+    assert ", b-train (waiting, about " in text(c) and "It should start in about" in text(c)
+    assert "Cancel it" in labels(c) and "Cancel it" not in labels(a)
+    assert "Not started: the queue is full: 3 jobs are waiting behind 'a-train'; try again when one has ended." \
+        in text(e)
+    assert "Not started: you already have a job running or waiting" in text(train_in(b, "b-again"))
+    next(x for x in b.button if x.label == "Cancel it").click().run()
+    assert "Your training **b-train** was cancelled." in text(b)
+    assert "Your training **c-train** is number 1 in the queue, behind a-train (running" in text(c.run())
+    assert [job.name for job in jobs.waiting_jobs()] == ["c-train", "d-train"]
+    owner.switch_page(str(ROOT / "pages" / "train.py")).run()
+    assert "Stop" in labels(owner)
+    next(x for x in owner.button if x.label == "Stop").click().run()
+    running.thread.join(120)
+    assert running.status == jobs.SAVED and running.ended == "stopped", running.error
+    assert running.saved.card["owner"] == owner_id(a) and running.saved.card["temporary"] is True
+    assert jobs.current_job().name == "c-train" and jobs.current_job().active  # the next one has started
+    assert "Stop" in labels(c.run()) and "Stop" not in labels(a.run())
+    assert "Saved **a-train** (stopped)" in text(a)  # its starter still sees how it ended
+    assert "Your training **d-train** is number 1 in the queue, behind c-train (running" in text(d.run())
+
+
+def test_a_visitor_is_told_the_largest_training_the_budget_allows(store, monkeypatch):
+    at = app_test("train")
+    assert "a training here may use about 5 CPU-minutes" in text(at)
+    at.selectbox[0].set_value("best").run()
+    next(n for n in at.number_input if n.label == "Epochs").set_value(10)
+    next(x for x in at.button if x.label == "Start training").click().run()
+    assert ("Not started: 10 epochs of 62,000 images would take about 19 CPU-minutes; a training on this public "
+            "server may take 5 CPU-minutes: at most 2 epochs with 62,000 images") in text(at)
+    next(n for n in at.number_input if n.label == "Batch size").set_value(1024)
+    next(x for x in at.button if x.label == "Start training").click().run()
+    assert "Not started: batch size must be at most 256 for best on this public server" in text(at)
+    assert jobs.current_job() is None or not jobs.current_job().active
+    monkeypatch.setenv(access.ACCESS_ENV, "local")
+    assert "CPU-minutes" not in text(app_test("train"))  # a local user has no budget
+
+
+def test_an_uploaded_keras_file_becomes_a_run_of_the_uploader(store, tiny_npz, tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_PATH", str(tiny_npz))
+    at = app_test("models")
+    path, _ = keras_file(tmp_path)
+    at.get("file_uploader")[0].set_value(("garbage.keras", b"not a zip", "application/octet-stream"))
+    at.text_input[0].set_value("uploaded")
+    next(x for x in at.button if x.label == "Import").click().run()
+    assert "Not imported: the file is not a .keras file (not a zip archive" in text(at)
+    at.get("file_uploader")[0].set_value(("mine.keras", path.read_bytes(), "application/octet-stream"))
+    at.text_input[0].set_value("uploaded")
+    next(x for x in at.button if x.label == "Import").click().run()
+    assert "Importing **uploaded**: follow it on the Train page." in text(at)
+    job = jobs.current_job()
+    job.thread.join(300)
+    assert job.status == jobs.SAVED and job.saved.card["owner"] == owner_id(at), job.error
+    table = at.run().dataframe[0].value.set_index("name")
+    assert table.loc["uploaded", "made by"] == "you" and table.loc["uploaded", "preset"] == "imported"
