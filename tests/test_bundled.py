@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from mnist_core import evaluate_probabilities, find_run, load_classifier, load_test_set
-from mnist_core.cli import config_from_args, parser
+from mnist_core.cli import parser
+from mnist_core.training_commands import config_from_args
 from mnist_core.config import TrainConfig
 from mnist_core.preprocess import NothingDrawnError
 from mnist_core.store import BUNDLED_DIR

@@ -21,7 +21,7 @@ from mnist_core.preprocess import DrawingError, read_canvas_png, read_image, to_
 from pages.redact import without_paths
 from bench.browser import ROOT, rerun_message, shows_exception, streamlit_server
 from tests.conftest import app_test as app, draw_digit
-from bench.hostile_clients import blank_png, png_data_url
+from bench.hostile_clients import blank_png
 from tests.test_app import canvas_value, texts
 
 

@@ -3,7 +3,8 @@
 import io
 
 from mnist_core import protocol
-from mnist_core.cli import config_from_args, parser
+from mnist_core.cli import parser
+from mnist_core.training_commands import config_from_args
 from mnist_core.config import make_config
 from mnist_core.train import Progress
 

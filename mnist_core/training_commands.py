@@ -1,0 +1,144 @@
+"""The commands that run TensorFlow in their own process: `train` and `import`.
+
+The app starts them as child processes (jobs.py) and reads their progress as JSON lines
+(protocol.py); from a shell they print a progress bar.
+"""
+
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from . import protocol
+from .checkpoint import checkpoint_epochs, claim_checkpoint, write_checkpoint
+from .config import TrainConfig, make_config
+from .data import load_mnist
+from .saving import import_keras, recover_abandoned, save_trained
+from .store import check_new_name, remove_stale_temporaries, store_dir
+from .train import BATCH, STOPPED
+
+
+def _bar(fraction: float, width: int = 24) -> str:
+    filled = round(fraction * width)
+    return "#" * filled + "-" * (width - filled)
+
+
+def _print_progress(progress) -> None:
+    logs, batches = progress.logs, progress.batches_per_epoch
+    if progress.kind == BATCH:
+        if progress.batch % max(1, batches // 50) and progress.batch != batches:
+            return
+        sys.stderr.write(f"\repoch {progress.epoch}/{progress.epochs} [{_bar(progress.batch / batches)}] "
+                         f"{progress.batch}/{batches} loss {logs.get('loss', 0):.4f} "
+                         f"acc {logs.get('accuracy', 0):.4f}")
+    else:
+        sys.stderr.write(f"\repoch {progress.epoch}/{progress.epochs} [{_bar(1)}] {progress.elapsed:6.1f}s "
+                         f"loss {logs.get('loss', 0):.4f} acc {logs.get('accuracy', 0):.4f} "
+                         f"val_loss {logs.get('val_loss', 0):.4f} val_acc {logs.get('val_accuracy', 0):.4f}\n")
+    sys.stderr.flush()
+
+
+def config_from_args(args) -> TrainConfig:
+    """The config the `train` flags ask for (the inverse of protocol.config_args), validated."""
+    return make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+                       optimizer=args.optimizer, dropout=args.dropout, early_stopping=args.early_stopping,
+                       patience=args.early_stopping_patience, augment=args.augment, seed=args.seed,
+                       lr_schedule=args.lr_schedule, label_smoothing=args.label_smoothing,
+                       validation_size=args.validation_size, style_images=args.style_images,
+                       train_size=args.train_size)
+
+
+def _emit(message: protocol.Message) -> bool:
+    """Print one protocol line for the app; False (and no more output) once the app is gone."""
+    try:
+        print(protocol.encode(message), flush=True)
+        return True
+    except OSError:  # stdout closed under us: keep going (the run must still be saved), silently
+        sys.stdout = open(os.devnull, "w")
+        return False
+
+
+def _json_progress(stop: threading.Event):
+    """Progress as protocol lines on stdout, for the app that started this process; a stop line
+    on stdin, or its end, sets `stop` (the run then stops after this batch and is saved)."""
+    def watch_stdin():
+        protocol.wait_for_stop(sys.stdin)
+        stop.set()
+
+    def report(progress) -> None:
+        if not _emit(progress):
+            stop.set()
+
+    threading.Thread(target=watch_stdin, name="stop-on-stdin", daemon=True).start()
+    return protocol.throttled(report)
+
+
+def _limit(args) -> None:
+    """Lower this process's priority and cap TensorFlow's threads, as the flags ask."""
+    from .train import limit_threads
+
+    if args.nice and hasattr(os, "nice"):
+        os.nice(args.nice)
+    if args.threads:
+        limit_threads(args.threads)
+
+
+def cmd_train(args) -> int:
+    from .train import train
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a container stopping: stop after this batch, save
+        signal.signal(signum, lambda *_: stop.set())
+    store = Path(args.store) if args.store else store_dir()
+    check_new_name(args.name, store)
+    config = config_from_args(args)
+    _limit(args)
+    remove_stale_temporaries(store)
+    recover_abandoned(store)
+    checkpoint = claim_checkpoint(args.name, store)
+    command = protocol.reproduce_command(config, args.name, args.data)
+    owner = dict(owner=args.owner, temporary=args.temporary)
+    recorded = dict(command=command, data=str(Path(args.data).resolve()) if args.data else None, **owner)
+    json_mode = args.progress == "json"
+
+    def keep_epoch(so_far) -> None:
+        try:
+            write_checkpoint(checkpoint.path, so_far, **recorded)
+        except Exception as exc:  # a full disk must not end the training; its last save may still succeed
+            sys.stderr.write(f"\nwarning: epoch {so_far.epochs_done} could not be checkpointed: {exc}\n")
+
+    try:
+        data = load_mnist(args.data, validation_size=config.validation_size, seed=config.seed)
+        result = train(config, data, on_progress=_json_progress(stop) if json_mode else _print_progress, stop=stop,
+                       checkpoint=keep_epoch)
+        if json_mode:
+            _emit(protocol.Saving(result.ended))
+        elif result.ended == STOPPED:
+            sys.stderr.write("\nstopped: saving the partial run\n")
+        saved, accuracy = save_trained(result, args.name, data.x_test, data.y_test, command, store, **owner)
+    except BaseException as exc:
+        if getattr(exc, "kept", None) or not (epochs := checkpoint_epochs(checkpoint.path)):
+            checkpoint.remove()
+        else:  # this process's end releases the checkpoint for the next training's start
+            sys.stderr.write(f"\nnote: the next training to start saves this one's last whole epoch ({epochs}) "
+                             "as a stopped run\n")
+        raise
+    checkpoint.remove()
+    if json_mode:
+        _emit(protocol.Saved(saved.name, accuracy))
+    else:
+        print(f"saved {saved.name} to {saved.path}: test accuracy {accuracy:.4%}, "
+              f"{result.epochs_done} epochs in {result.wall_time:.1f}s ({result.ended})")
+    return 0
+
+
+def cmd_import(args) -> int:
+    _limit(args)
+    saved, accuracy = import_keras(Path(args.file), args.name, Path(args.store) if args.store else None, args.data,
+                                   owner=args.owner, temporary=args.temporary)
+    if args.json:
+        print(protocol.encode(protocol.Saved(saved.name, accuracy)), flush=True)
+    else:
+        print(f"imported {args.file} as {saved.name}: test accuracy {accuracy:.4%}")
+    return 0
