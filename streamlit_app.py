@@ -7,11 +7,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages import access, active_model, deep_link
+from pages import access, active_model, deep_link, upload_limits
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
 st.set_page_config(page_title="mnist-studio", page_icon="✍️", layout="wide")
+upload_limits.install()
 
 navigation = st.navigation([
     st.Page(PAGES / "home.py", title="Home", icon=":material/home:", default=True),
