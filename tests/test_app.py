@@ -7,9 +7,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_core import jobs
-from tests.conftest import app_test as app, draw_digit
 from bench.hostile_clients import png_data_url
+from mnist_core import jobs
+from mnist_core.evaluate import evaluate_probabilities, suspicious_labels
+from mnist_core.gallery import read_gallery
+from mnist_core.store import BUNDLED_DIR
+from tests.conftest import app_test as app, draw_digit
+
+BUNDLED_GALLERY = read_gallery(BUNDLED_DIR / "default")  # the figures the pages must show for the bundled model
+BUNDLED = evaluate_probabilities(BUNDLED_GALLERY.labels, BUNDLED_GALLERY.probabilities)
 
 
 def canvas_value(picture) -> dict:
@@ -33,7 +39,7 @@ def test_every_page_renders(page, mnist_path, store):
     assert at.title[0].value
     if page is None:  # (AppTest keeps the entry point's sidebar only before a page switch)
         assert at.sidebar.selectbox[0].label == "Active model"
-        assert at.sidebar.selectbox[0].options == ["default · 99.73%"]
+        assert at.sidebar.selectbox[0].options == [f"default · {BUNDLED.accuracy:.2%}"]
 
 
 def test_draw_shows_hint_on_blank_canvas(store):
@@ -134,7 +140,7 @@ def test_broken_runs_are_shown_not_offered(store):
     assert table.loc["no-model", "status"] == "model.onnx is missing"
     assert at.session_state["active_model"] == "default"
     home = app()
-    assert home.sidebar.selectbox[0].options == ["default · 99.73%"]
+    assert home.sidebar.selectbox[0].options == [f"default · {BUNDLED.accuracy:.2%}"]
 
 
 def test_explore_needs_no_dataset(tmp_path, monkeypatch, store):
@@ -144,14 +150,19 @@ def test_explore_needs_no_dataset(tmp_path, monkeypatch, store):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setenv("MNIST_URL", "http://127.0.0.1:9/mnist.npz")  # nothing listens: a download would fail
     at = app("explore")
-    assert "27 mistakes in 10,000 test images" in texts(at)
-    at.selectbox(key="cell_true").set_value(5)
-    at.selectbox(key="cell_pred").set_value(3).run()
-    assert "**3 test images** of a **5** read as **3**" in texts(at) and len(at.tabs[0].get("image")) == 3
-    at.selectbox(key="cell_pred").set_value(5).run()
+    assert f"{BUNDLED.errors} mistakes in 10,000 test images" in texts(at)
+    (true, predicted, count), = BUNDLED.top_confusions(1)
+    at.selectbox(key="cell_true").set_value(true)
+    at.selectbox(key="cell_pred").set_value(predicted).run()
+    assert f"**{count} test images** of a **{true}** read as **{predicted}**" in texts(at)
+    assert len(at.tabs[0].get("image")) == count
+    at.selectbox(key="cell_pred").set_value(true).run()
     assert "the rest are not stored with the run" in texts(at) and len(at.tabs[0].get("image")) == 24
     disputed = [image.proto.imgs[0].caption for image in at.tabs[1].get("image")]
-    assert len(disputed) == 10 and disputed[0] == "#6576: labelled 7, read as 1 (100%)"
+    first = suspicious_labels(BUNDLED_GALLERY.labels, BUNDLED_GALLERY.probabilities)[0]
+    assert len(disputed) == len(suspicious_labels(BUNDLED_GALLERY.labels, BUNDLED_GALLERY.probabilities))
+    assert disputed[0] == (f"#{first['index']}: labelled {first['given']}, read as {first['predicted']} "
+                           f"({first['confidence']:.0%})")
     assert not at.exception and not (tmp_path / "keras" / "datasets" / "mnist.npz").exists()
     home = app()
     assert "100 test digits ship with the app" in texts(home) and len(home.get("image")) == 16
@@ -161,6 +172,6 @@ def test_an_unusable_mnist_copy_is_explained(tmp_path, monkeypatch, store):
     monkeypatch.setenv("MNIST_PATH", str(tmp_path / "gone.npz"))
     explore = app("explore")
     assert "MNIST_PATH: no such file" in texts(explore) and "gone.npz" not in texts(explore)
-    assert "27 mistakes" in texts(explore) and not explore.exception
+    assert f"{BUNDLED.errors} mistakes" in texts(explore) and not explore.exception
 
 

@@ -1,0 +1,57 @@
+"""Make a saved run the bundled default model (a maintainer's step, then commit the folder).
+
+    MNIST_PATH=/path/to/mnist.npz python bench/bundle_default.py RUN [--store DIR]
+
+Copies the run into mnist_core/bundled/default as a whole (a temporary folder, then a rename),
+names its card `default` (its `command` still names the run it was trained as), and brings a run
+saved by an older version up to date: an Explore gallery built from its stored test
+probabilities, and an ONNX file exported with the activation maps the pages show.
+"""
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mnist_core.data import load_test_set  # noqa: E402
+from mnist_core.export import export_onnx  # noqa: E402
+from mnist_core.gallery import GALLERY_FILE, build_gallery, write_gallery  # noqa: E402
+from mnist_core.store import BUNDLED_DIR, CARD_FILE, DEFAULT_MODEL, ONNX_FILE, find_run, load_keras_model  # noqa: E402
+
+OLD_PROBABILITIES = "test_probabilities.npy"  # what runs stored before gallery.npz
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run")
+    parser.add_argument("--store", type=Path)
+    args = parser.parse_args()
+    run = find_run(args.run, args.store)
+    folder = Path(tempfile.mkdtemp(prefix=".tmp-default-", dir=BUNDLED_DIR))
+    shutil.copytree(run.path, folder, dirs_exist_ok=True)
+    if not (folder / GALLERY_FILE).is_file():
+        x_test, y_test = load_test_set()
+        write_gallery(build_gallery(x_test, y_test, np.load(folder / OLD_PROBABILITIES)), folder)
+    (folder / OLD_PROBABILITIES).unlink(missing_ok=True)
+    export_onnx(load_keras_model(run), folder / ONNX_FILE)
+    card = json.loads((folder / CARD_FILE).read_text())
+    card.update(name=DEFAULT_MODEL, owner=None, temporary=False)
+    (folder / CARD_FILE).write_text(json.dumps(card, indent=1))
+    folder.chmod(0o755)
+    old = BUNDLED_DIR / DEFAULT_MODEL
+    if old.exists():
+        old.rename(BUNDLED_DIR / f".old-default-{folder.name}")
+        shutil.rmtree(BUNDLED_DIR / f".old-default-{folder.name}")
+    folder.rename(old)
+    print(f"bundled {run.name} as {old}: test accuracy {card['test_accuracy']:.2%}")
+
+
+if __name__ == "__main__":
+    main()
