@@ -3,7 +3,7 @@
 The sample is the first PER_CLASS test digits of each class, in test-set order, so the same
 MNIST always gives the same arrays. Usage:
 
-    MNIST_PATH=/path/to/mnist.npz python scripts/make_mnist_sample.py [--data PATH] [--out PATH]
+    MNIST_PATH=/path/to/mnist.npz python bench/make_mnist_sample.py [--data PATH] [--out PATH]
 """
 
 import argparse

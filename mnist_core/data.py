@@ -261,7 +261,7 @@ def local_test_set() -> tuple[np.ndarray, np.ndarray] | None:
 def load_sample(path=BUNDLED_SAMPLE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The bundled sample of MNIST test digits: (images, labels, test-set indices); no dataset.
 
-    Made by scripts/make_mnist_sample.py; its attribution is in bundled/MNIST_SAMPLE.md.
+    Made by bench/make_mnist_sample.py; its attribution is in bundled/MNIST_SAMPLE.md.
     """
     arrays = read_npz(path, SAMPLE_KEYS, where="the bundled MNIST sample")
     images, labels, indices = (arrays[k] for k in SAMPLE_KEYS)

@@ -1,5 +1,6 @@
 """Shared fixtures: small synthetic data made here, and the full MNIST only via $MNIST_PATH."""
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -33,13 +34,22 @@ def app_test(page: str | None = None, timeout: float = 60):
     return at
 
 
+@functools.cache
+def mnist_file() -> Path:
+    """The full MNIST: $MNIST_PATH when it is set, else Keras' cached copy, downloaded as the app
+    does. Offline with neither, the test fails with the download's message rather than skipping."""
+    from mnist_core.data import download_mnist
+
+    path = Path(os.environ.get("MNIST_PATH") or download_mnist())
+    assert path.is_file(), f"MNIST_PATH={path} is not a file"
+    return path
+
+
 @pytest.fixture
-def mnist_path() -> Path:
-    """The full MNIST; a missing $MNIST_PATH fails the test rather than skipping it."""
-    path = os.environ.get("MNIST_PATH")
-    assert path, "set MNIST_PATH to the full mnist.npz (.ci/run sets it to ../shared/data/mnist.npz)"
-    assert Path(path).is_file(), f"MNIST_PATH={path} is not a file"
-    return Path(path)
+def mnist_path(monkeypatch) -> Path:
+    """The full MNIST (see mnist_file), also as $MNIST_PATH for the app and processes a test starts."""
+    monkeypatch.setenv("MNIST_PATH", str(mnist_file()))
+    return mnist_file()
 
 
 @pytest.fixture(autouse=True)

@@ -8,23 +8,18 @@ from playwright.sync_api import expect, sync_playwright
 
 from bench.browser import (ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server, stroke_label,
                            touch_stroke)
+from tests.conftest import mnist_file
+
+pytestmark = [pytest.mark.e2e, pytest.mark.mnist]
 
 SHOTS = ROOT / "test-artifacts"
 PAGES = {"home": "/", "draw": "/draw", "train": "/train", "explore": "/explore", "models": "/models"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, mnist_path_module):
-    with streamlit_server(tmp_path_factory.mktemp("store")) as (url, _):
+def server(tmp_path_factory):
+    with streamlit_server(tmp_path_factory.mktemp("store"), env={"MNIST_PATH": str(mnist_file())}) as (url, _):
         yield url
-
-
-@pytest.fixture(scope="module")
-def mnist_path_module():
-    import os
-    path = os.environ.get("MNIST_PATH")
-    assert path, "set MNIST_PATH to the full mnist.npz"
-    return path
 
 
 @pytest.fixture(scope="module")
