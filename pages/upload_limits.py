@@ -8,11 +8,13 @@ go first). Streamlit runs nothing of the app's before a first page run, so this 
 the entry point on every run; the first one installs it.
 """
 
+import ctypes
 import threading
 from collections import OrderedDict
 
 FILES_PER_SESSION = 2  # the Draw page's picture and the Models page's .keras file
 MAX_TOTAL_BYTES = 100 * 2**20
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 
 _lock = threading.Lock()
 
@@ -46,8 +48,21 @@ def limit_uploads(manager) -> None:
         manager._mnist_limits = True
 
 
+def return_freed_buffers_to_the_system() -> None:
+    """Decoding an upload takes buffers of megabytes; glibc keeps freed ones for reuse unless they
+    were mapped on their own, so a stream of hostile uploads leaves the server tens of megabytes
+    larger for good. Mapping every buffer over 128 kB on its own gives each back when freed."""
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+    except (OSError, AttributeError):
+        pass  # not glibc (macOS, Windows, musl): their allocators decide for themselves
+
+
 def install() -> None:
     from streamlit.runtime import Runtime
 
     if Runtime.exists():
         limit_uploads(Runtime.instance().uploaded_file_mgr)
+        if not getattr(install, "done", False):
+            install.done = True
+            return_freed_buffers_to_the_system()
