@@ -1,6 +1,7 @@
-"""Shared fixtures: small synthetic data made here, and the full MNIST only via $MNIST_PATH."""
+"""Shared fixtures: small synthetic data made here, and the full MNIST only for tests marked mnist."""
 
 import functools
+import gc
 import hashlib
 import os
 import tempfile
@@ -23,6 +24,9 @@ def app_test(page: str | None = None, timeout: float = 60):
     """
     from streamlit.testing.v1 import AppTest
 
+    # Streamlit collects all garbage after every script run; once an earlier test has loaded
+    # TensorFlow, each collection scans its millions of objects. Leave it what the app makes.
+    gc.freeze()
     tag = hashlib.sha1(str(ROOT).encode()).hexdigest()[:10]  # one entry per checkout: clones may test at once
     entry = Path(tempfile.gettempdir()) / f"mnist_studio_apptest_{tag}.py"
     entry.write_text(f"import runpy, sys\nsys.path.insert(0, {str(ROOT)!r})\n"
@@ -46,8 +50,9 @@ def mnist_file() -> Path:
 
 
 @pytest.fixture
-def mnist_path(monkeypatch) -> Path:
+def mnist_path(request, monkeypatch) -> Path:
     """The full MNIST (see mnist_file), also as $MNIST_PATH for the app and processes a test starts."""
+    assert request.node.get_closest_marker("mnist"), "a test that uses the full MNIST is marked mnist"
     monkeypatch.setenv("MNIST_PATH", str(mnist_file()))
     return mnist_file()
 

@@ -8,6 +8,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = [pytest.mark.mnist, pytest.mark.slow]  # each runs a benchmark script for several seconds
+
 
 def bench(*args, timeout=600):
     result = subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, capture_output=True, text=True,
@@ -16,7 +18,7 @@ def bench(*args, timeout=600):
     return result.stdout
 
 
-@pytest.mark.parametrize("clients", ["ws", "browser"])
+@pytest.mark.parametrize("clients", ["ws", pytest.param("browser", marks=pytest.mark.e2e)])
 def test_load_script_briefly(mnist_path, clients):
     out = bench("bench/load.py", "--sessions", 2, "--seconds", 6, "--clients", clients)
     match = re.search(rf"2 {clients} sessions for 6 s: (\d+) strokes answered, 0 errors, p50 \d+ ms, p95 \d+ ms, "

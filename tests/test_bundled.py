@@ -28,6 +28,7 @@ def test_files_and_card():
     assert len(card["history"]["val_accuracy"]) == card["epochs_done"]
 
 
+@pytest.mark.mnist
 def test_test_accuracy_equals_card(mnist_path):
     clf = load_classifier()
     x_test, y_test = load_test_set(mnist_path)

@@ -41,8 +41,10 @@ def test_best_halves_with_strided_convs_and_drops_the_border():
 
 @pytest.mark.parametrize("overrides, message", [
     (dict(epochs=0), "epochs must be between 1 and 500, got 0"),
+    (dict(epochs=10**9), "epochs must be between 1 and 500, got 1000000000"),
     (dict(epochs=2.5), "epochs must be a whole number"),
     (dict(batch_size=0), "batch size must be between 1 and 8192, got 0"),
+    (dict(batch_size=8193), "batch size must be between 1 and 8192, got 8193"),
     (dict(learning_rate=-0.1), r"learning rate must be in \(0.0, 10.0\], got -0.1"),
     (dict(learning_rate=math.nan), "learning rate must be a finite number, got nan"),
     (dict(learning_rate=0.0), "learning rate must be in"),
@@ -54,6 +56,9 @@ def test_best_halves_with_strided_convs_and_drops_the_border():
     (dict(patience=0), "patience must be between 1 and 100"),
     (dict(seed=-1), "seed must be between 0 and"),
     (dict(augment="yes"), "augment must be on or off"),
+    (dict(lr_schedule="cosine"), "unknown learning-rate schedule 'cosine'; choose one of constant, one-cycle"),
+    (dict(validation_size=99), "validation size must be between 100 and 30000, got 99"),
+    (dict(train_size=60_001), "training images must be between 0 and 60000, got 60001"),
     (dict(train_size=100, batch_size=200), r"batch size \(200\) is larger than the training images \(100\)"),
     (dict(style_images=-1), "style images must be between 0 and 30000, got -1"),
     (dict(style_images=50_000), "style images must be between 0 and 30000"),

@@ -209,6 +209,7 @@ def run_python(code: str, env: dict) -> str:
     return result.stdout.strip()
 
 
+@pytest.mark.slow  # Keras loads TensorFlow in the child: several seconds
 def test_keras_finds_the_file_the_app_downloaded(origin, tmp_path):
     """Keras' own get_file, in a process of its own (it reads KERAS_HOME on import), takes our file."""
     path = data.download_mnist()

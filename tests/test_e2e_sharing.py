@@ -13,7 +13,7 @@ from playwright.sync_api import expect, sync_playwright
 from bench.browser import ROOT, launch_chromium, streamlit_server
 from tests.conftest import tiny_arrays
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # two visitors train, one after the other
 PASSWORD = "correct horse battery staple"
 PUBLIC_NOTICE = "This is a shared public server"
 SHOTS = ROOT / "test-artifacts"

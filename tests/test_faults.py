@@ -1,4 +1,8 @@
-"""Faults: a killed or terminated training, two people pressing Start at once."""
+"""Faults: a training process killed with SIGKILL or stopped with SIGTERM.
+
+(What the app makes of a killed training process: test_jobs; two people pressing Start at once:
+test_jobs, and what the second one sees: test_sharing.)
+"""
 
 import json
 import os
@@ -6,8 +10,12 @@ import signal
 import subprocess
 import sys
 
-from mnist_core import jobs, list_runs
-from tests.conftest import ROOT, app_test
+import pytest
+
+from mnist_core import list_runs
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow  # each trains for several epochs in a child process
 
 
 def train_command(tiny_npz, *args):
@@ -46,10 +54,7 @@ def test_kill_9_loses_at_most_the_epoch_in_progress(store, tiny_npz):
     done = len(state["history"]["loss"])
     assert done >= 2 and state["model"] == f"epoch-{done}.keras"
     assert (store / ".checkpoint-killed" / state["model"]).is_file()
-    # the name is held until the checkpoint is saved; the next training to start saves it
-    refused = subprocess.run(train_command(tiny_npz, "--name", "killed"), cwd=ROOT, env=env, capture_output=True,
-                             text=True)
-    assert refused.returncode == 2 and "a training called 'killed' is running or awaits saving" in refused.stderr
+    # the next training to start saves it (its name is held until then: test_store)
     result = subprocess.run(train_command(tiny_npz, "--epochs", "1", "--name", "next"), cwd=ROOT, env=env,
                             capture_output=True, text=True, check=True)
     assert f"saved the interrupted training 'killed' as a stopped run ({done} epochs)" in result.stderr
@@ -70,26 +75,3 @@ def test_sigterm_stops_after_the_batch_and_saves(store, tiny_npz):
     saved = card(store, "terminated")
     assert saved["ended"] == "stopped" and 1 <= saved["epochs_done"] < 400
     assert sorted(os.listdir(store)) == ["terminated"]  # its checkpoint is gone once it is saved
-
-
-def test_two_sessions_pressing_start_get_one_training(store, tiny_npz, monkeypatch):
-    monkeypatch.setenv("MNIST_PATH", str(tiny_npz))
-    sessions = []
-    for name in ("first-press", "second-press"):
-        at = app_test("train")
-        next(n for n in at.number_input if n.label == "Validation images").set_value(100)
-        next(n for n in at.number_input if n.label == "Epochs").set_value(30)
-        at.text_input[0].set_value(name)
-        sessions.append(at)
-    for at in sessions:
-        at.button[0].click()
-    sessions[0].run()
-    sessions[1].run()
-    job = jobs.current_job()
-    assert job.name == "first-press"
-    warnings = [w.value for w in sessions[1].warning]
-    assert any("'first-press') is already running" in w for w in warnings), warnings
-    job.request_stop()
-    job.thread.join(120)
-    assert job.status == jobs.SAVED and not job.thread.is_alive()
-    assert sorted(r.name for r in list_runs() if not r.bundled) == ["first-press"]

@@ -10,8 +10,6 @@ import numpy as np
 import pytest
 
 from mnist_core import jobs, load_classifier
-from mnist_core.access import VISITOR_LIMITS
-from mnist_core.config import ConfigError
 from mnist_core.evaluate import model_probabilities
 from mnist_core.saving import MAX_FILE_BYTES, import_keras
 from mnist_core.store import StoreError, find_run
@@ -31,6 +29,7 @@ def keras_file(tmp_path, name="model", input_shape=(28, 28, 1), outputs=10, acti
     return path, model
 
 
+@pytest.mark.slow  # evaluates and exports to ONNX in a child process
 def test_a_downloaded_keras_file_comes_back_as_a_run(tmp_path, store, tiny_npz):
     path, model = keras_file(tmp_path)
     result = subprocess.run([sys.executable, "-m", "mnist_core", "import", str(path), "--name", "back-again", "--json",
@@ -85,15 +84,3 @@ def test_a_file_that_is_not_a_keras_archive_or_too_large_is_refused_before_keras
     with pytest.raises(StoreError, match=r"^the file is not a .keras file"):
         jobs.submit_import(garbage.read_bytes(), "refused")
     assert jobs.current_job() is None or jobs.current_job().name != "refused"
-
-
-def test_an_upload_waits_its_turn_and_belongs_to_the_uploader(tmp_path, store, tiny_npz):
-    path, _ = keras_file(tmp_path)
-    job = jobs.submit_import(path.read_bytes(), "uploaded", owner="d" * 32, limits=VISITOR_LIMITS, data=str(tiny_npz))
-    assert job.what == "import" and job.upload is None and job.active  # written to the store when it started
-    job.thread.join(300)
-    assert job.status == jobs.SAVED, job.error
-    assert (job.saved.card["owner"], job.saved.card["temporary"]) == ("d" * 32, True)
-    assert sorted(p.name for p in store.iterdir()) == ["uploaded"]  # its temporary upload folder is gone
-    with pytest.raises(ConfigError, match="a model called 'uploaded' already exists"):
-        jobs.submit_import(path.read_bytes(), "uploaded")

@@ -8,7 +8,7 @@ import pytest
 from mnist_core import access, jobs
 from pages.access import OWNER_KEY
 from tests.conftest import ROOT, app_test
-from tests.runs import fake_run
+from tests.runs import fake_run, stand_in_trainings
 from tests.test_import import keras_file
 
 PASSWORD = "correct horse battery staple"
@@ -99,7 +99,7 @@ def test_the_deployments_owner_and_a_local_user_may_delete_anyones_run(store, mo
 
 
 def train_in(at, name: str, epochs: int = 300):
-    """Fill the Train form for a tiny training (the data is $MNIST_PATH's tiny npz) and press Start."""
+    """Fill the Train form for a small training and press Start."""
     values = {"Epochs": epochs, "Batch size": 10, "Validation images": 100, "Training images (0 = all)": 500}
     for label, value in values.items():
         next(n for n in at.number_input if n.label == label).set_value(value)
@@ -108,8 +108,8 @@ def train_in(at, name: str, epochs: int = 300):
     return at
 
 
-def test_only_its_starter_or_the_owner_stops_a_training_and_the_others_wait_in_line(store, tiny_npz, monkeypatch):
-    monkeypatch.setenv("MNIST_PATH", str(tiny_npz))
+def test_only_its_starter_or_the_owner_stops_a_training_and_the_others_wait_in_line(store, monkeypatch):
+    stand_in_trainings(monkeypatch)  # who may stop and who waits: no network needs training here
     owner = signed_in_owner()
     a, b, c, d, e = (train_in(app_test("train"), f"{n}-train") for n in "abcde")
     running = jobs.current_job()
@@ -155,6 +155,7 @@ def test_a_visitor_is_told_the_largest_training_the_budget_allows(store, monkeyp
     assert "CPU-minutes" not in text(app_test("train"))  # a local user has no budget
 
 
+@pytest.mark.slow  # the import evaluates the network and exports it to ONNX in a child process
 def test_an_uploaded_keras_file_becomes_a_run_of_the_uploader(store, tiny_npz, tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_PATH", str(tiny_npz))
     at = app_test("models")
@@ -170,5 +171,6 @@ def test_an_uploaded_keras_file_becomes_a_run_of_the_uploader(store, tiny_npz, t
     job = jobs.current_job()
     job.thread.join(300)
     assert job.status == jobs.SAVED and job.saved.card["owner"] == owner_id(at), job.error
+    assert job.saved.card["temporary"] is True and sorted(p.name for p in store.iterdir()) == ["uploaded"]
     table = at.run().dataframe[0].value.set_index("name")
     assert table.loc["uploaded", "made by"] == "you" and table.loc["uploaded", "preset"] == "imported"

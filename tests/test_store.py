@@ -37,8 +37,8 @@ def save_run(tiny, name, **kwargs):
 def test_save_list_find_delete(tiny, store):
     data, result, probabilities, accuracy = tiny
     saved = save_run(tiny, "first", command="python -m mnist_core train x")
-    assert sorted(p.name for p in saved.path.iterdir()) == ["card.json", "model.keras", "model.onnx",
-                                                            "gallery.npz"]
+    assert sorted(p.name for p in saved.path.iterdir()) == ["card.json", "gallery.npz", "model.keras",
+                                                            "model.onnx"]
     card = json.loads((saved.path / "card.json").read_text())
     assert card["preset"] == "quick" and card["hyperparameters"]["batch_size"] == 50
     assert card["ended"] == "finished" and card["epochs_done"] == 1 and card["command"].startswith("python -m")
@@ -83,13 +83,6 @@ def test_read_only_store(tiny, tmp_path, monkeypatch):
         read_only.write_text("not a folder")
     with pytest.raises(StoreError, match="cannot write to the model store"):
         save_run(tiny, "nope")
-
-
-@pytest.mark.parametrize("name", ["../escape", "/abs", "a\x00b", "x" * 500])
-def test_save_refuses_bad_names(tiny, store, name):
-    with pytest.raises(ConfigError):
-        save_run(tiny, name)
-    assert not store.exists() or os.listdir(store) == []
 
 
 def test_bundled_cannot_be_deleted_or_shadowed(tiny, store):
@@ -181,8 +174,6 @@ def test_stale_temporaries_are_removed_and_nothing_else(store):
 def test_unknown_name():
     with pytest.raises(StoreError, match="no saved model called 'ghost'"):
         find_run("ghost")
-    with pytest.raises(StoreError, match="may not contain"):
-        find_run("../ghost")
 
 
 def test_a_failed_export_keeps_the_trained_network(tiny, store, monkeypatch):

@@ -63,7 +63,7 @@ def test_stop_within_one_batch(tiny_data):
 
 
 def test_augmented_training_runs(tiny_data):
-    result = train(make_config("best", epochs=1, batch_size=100, train_size=200), tiny_data)
+    result = train(make_config("best", epochs=1, batch_size=100, train_size=200, style_images=0), tiny_data)
     assert result.epochs_done == 1 and len(result.batch_history) == 2
     assert [layer.name for layer in result.model.layers if "random" in layer.name] == []  # not in the saved net
 
@@ -85,6 +85,8 @@ def test_early_stopping_reports_it(tiny_data):
     assert result.ended == "early-stopped" and result.epochs_done < 30
 
 
+@pytest.mark.mnist
+@pytest.mark.slow
 def test_seed_mlp_reaches_97_percent_by_epoch_three(mnist_path):
     """The notebook's MLP passes 97% test accuracy early: after 2 epochs it is 96.4-97.1% across
     seeds and shuffles, after 3 epochs 97.2-97.4%. Our validation split comes from the training
