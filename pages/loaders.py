@@ -12,12 +12,13 @@ from pages.redact import without_paths
 
 
 def identity(folder: Path) -> int:
-    """Which save of a run this is: a run deleted and trained again under its name is a new folder."""
+    """Which save of a run this is: a run deleted and trained again under its name is a new folder,
+    made (or renamed into place) at a new time, which no copy or restore can set back."""
     try:
         stat = folder.stat()
     except OSError as exc:
         raise StoreError(f"no saved model called {folder.name!r}") from exc
-    return hash((stat.st_ino, stat.st_mtime_ns))
+    return hash((stat.st_ino, stat.st_ctime_ns))
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
