@@ -128,6 +128,14 @@ def _common_flags(command) -> None:
                          help="mark the run as a visitor's, which a public deployment's quota may delete")
 
 
+def _add_command(commands, name: str, func, description: str, *arguments: tuple) -> None:
+    """A subcommand running `func`, with arguments given as (flags, options) pairs."""
+    command = commands.add_parser(name, help=description)
+    for flags, options in arguments:
+        command.add_argument(*flags, **options)
+    command.set_defaults(func=func)
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m mnist_core", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True)
@@ -157,26 +165,16 @@ def parser() -> argparse.ArgumentParser:
                        help="json: JSON lines on stdout, and a 'stop' line or the end of stdin stops and saves")
     train.set_defaults(func=cmd_train)
 
-    evaluate_ = commands.add_parser("evaluate", help="run a saved model on the test set")
-    evaluate_.add_argument("--model", help="saved run name (default: the bundled model)")
-    evaluate_.add_argument("--data", help="path to an mnist.npz")
-    evaluate_.add_argument("--json", action="store_true")
-    evaluate_.set_defaults(func=cmd_evaluate)
-
+    model, as_json = (("--model",), dict(help="saved run name (default: the bundled model)")), (("--json",),
+                                                                                            dict(action="store_true"))
+    _add_command(commands, "evaluate", cmd_evaluate, "run a saved model on the test set",
+                 model, (("--data",), dict(help="path to an mnist.npz")), as_json)
     for name, func, description in (
             ("predict", cmd_predict, "read the digit in image files or folders of images"),
             ("explain", cmd_explain, "show which strokes made the network read each image as it did")):
-        images = commands.add_parser(name, help=description)
-        images.add_argument("paths", nargs="+", metavar="PATH")
-        images.add_argument("--model")
-        images.add_argument("--json", action="store_true")
-        images.set_defaults(func=func)
-
-    compare = commands.add_parser("compare", help="compare two saved runs on the test set (from what they store)")
-    compare.add_argument("a", metavar="A")
-    compare.add_argument("b", metavar="B")
-    compare.add_argument("--json", action="store_true")
-    compare.set_defaults(func=cmd_compare)
+        _add_command(commands, name, func, description, (("paths",), dict(nargs="+", metavar="PATH")), model, as_json)
+    _add_command(commands, "compare", cmd_compare, "compare two saved runs on the test set (from what they store)",
+                 (("a",), dict(metavar="A")), (("b",), dict(metavar="B")), as_json)
 
     import_ = commands.add_parser("import", help="check a .keras file, evaluate it on the test set, save it as a run")
     import_.add_argument("file", metavar="FILE")
@@ -185,8 +183,7 @@ def parser() -> argparse.ArgumentParser:
     _common_flags(import_)
     import_.set_defaults(func=cmd_import)
 
-    list_ = commands.add_parser("list", help="list saved models")
-    list_.set_defaults(func=cmd_list)
+    _add_command(commands, "list", cmd_list, "list saved models")
     return main
 
 

@@ -79,17 +79,10 @@ def test_one_job_at_a_time_the_next_starts_when_it_ends(store, tiny_npz):
 @pytest.fixture
 def sleepers(monkeypatch, store):
     """Jobs whose 'training process' waits for a stop line (or its stdin's end), then exits: the
-    queue's rules without TensorFlow. The queue is emptied afterwards."""
+    queue's rules without TensorFlow."""
     code = "import sys\nfor line in sys.stdin:\n    break"
     monkeypatch.setattr(jobs, "training_command", lambda *args: [sys.executable, "-c", code])
-    yield
-    for waiting in jobs.waiting_jobs():
-        jobs.cancel(waiting)
-    current = jobs.current_job()
-    if current is not None and current.active:
-        current.request_stop()
-        current.thread.join(30)
-
+    # conftest's no_training_left_running empties the queue and stops the job afterwards
 
 def test_the_queue_refuses_when_full_and_a_visitor_waits_once(sleepers, store):
     submit = lambda name, owner, limits=VISITOR_LIMITS: jobs.submit_training(  # noqa: E731
