@@ -3,6 +3,8 @@
 Screenshots of every page land in test-artifacts/ for a human to look at.
 """
 
+import re
+
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
@@ -131,7 +133,7 @@ def test_click_a_confusion_cell_opens_its_gallery(page, server):
     x = page.locator(".js-plotly-plot .xtick text", has_text="7").bounding_box()
     y = page.locator(".js-plotly-plot .ytick text", has_text="2").bounding_box()
     page.mouse.click(x["x"] + x["width"] / 2, y["y"] + y["height"] / 2)
-    expect(page.get_by_text("test images of a 2 read as 7")).to_be_visible(timeout=15_000)
+    expect(page.get_by_text(re.compile(r"\d+ test images? of a 2 read as 7"))).to_be_visible(timeout=15_000)
     assert page.locator("[data-testid='stImage']").count() >= 1
     page.screenshot(path=SHOTS / "explore-cell.png", full_page=True)
 
