@@ -13,6 +13,7 @@ import io
 import os
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,7 +173,7 @@ def from_bytes(data: bytes, where: str = "the file") -> PersonalSet:
                     arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
     except PersonalSetError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, NotImplementedError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
         raise PersonalSetError(f"{where} is damaged or truncated ({exc})"[:400]) from exc
     return from_arrays(arrays["x"], arrays["y"], where)
 

@@ -1,0 +1,139 @@
+"""Teaching a model one writer's hand: before and after, on digits of theirs it was not taught.
+
+    python bench/personalization.py [--model NAME] [--data PATH] [--mnist PATH] [--writers 20] [--threads N] [--json]
+
+For each of the writers of the UNIPEN development set with the most digits (at least 40 each),
+every digit is drawn as a person draws on the Draw page's canvas (bench/real_handwriting.py)
+and made into the model's input as the app makes it. Half of each writer's digits, stratified by
+digit, are taught to a copy of the model (mnist_core.finetune); the other half measure it, before
+and after. Prints per writer, the mean and the worst writer, the MNIST test accuracy change of
+each copy, and the seconds each fine-tune took (the fine-tune alone, not the evaluations).
+Teaching personal copies is what this measures: the default model never trains on this set.
+"""
+
+import argparse
+import collections
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from bench.real_handwriting import DEFAULT_DATA, load_unipen  # noqa: E402
+from mnist_core import finetune  # noqa: E402
+from mnist_core.data import load_mnist  # noqa: E402
+from mnist_core.evaluate import model_probabilities  # noqa: E402
+from mnist_core.personal import PersonalSet  # noqa: E402
+from mnist_core.preprocess import DrawingError, to_model_input  # noqa: E402
+from mnist_core.store import find_run, load_keras_model  # noqa: E402
+from mnist_core.strokes import random_canvas_drawing  # noqa: E402
+from mnist_core.train import limit_threads  # noqa: E402
+
+DEFAULT_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
+MIN_DIGITS = 40
+GOAL_MEAN, GOAL_WORST, GOAL_MNIST_DROP = 0.985, 0.96, 0.002
+
+
+def writer_of(source: str) -> str:
+    """The writer of a sample: its file, except for the three writers whose digits span several
+    files (gresai30-39, art01/03 trn+tst, pri0 000.0-4), which gives the 204 writers the data's
+    README counts."""
+    source = re.sub(r"(val/data/gresai3)\d", r"\1", source)
+    source = re.sub(r"(art/data/art0\d)(trn|tst)", r"\1", source)
+    return re.sub(r"(pri/data/pri0/000)\.\d", r"\1", source)
+
+
+def writers(samples: list[dict], count: int) -> dict[str, list[dict]]:
+    """The `count` writers with the most digits (at least MIN_DIGITS), most first, ties by name."""
+    by_writer = collections.defaultdict(list)
+    for sample in samples:
+        by_writer[writer_of(sample["source"])].append(sample)
+    names = sorted((w for w in by_writer if len(by_writer[w]) >= MIN_DIGITS), key=lambda w: (-len(by_writer[w]), w))
+    return {name: by_writer[name] for name in names[:count]}
+
+
+def drawn(samples: list[dict], rng: np.random.Generator) -> tuple[PersonalSet, int]:
+    """The writer's digits as the app's model inputs (uint8, as a personal set keeps them), and how
+    many drawings the app refuses (a dot, say), which nobody can add to a personal set."""
+    images, labels, refused = [], [], 0
+    for sample in samples:
+        try:
+            images.append(to_model_input(random_canvas_drawing(sample["strokes"], rng, y_up=True)))
+            labels.append(sample["label"])
+        except DrawingError:
+            refused += 1
+    return PersonalSet(np.round(np.stack(images) * 255).astype(np.uint8), np.array(labels, np.uint8)), refused
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="saved run to teach (default: the bundled model)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="unipen_dev.json.gz")
+    parser.add_argument("--mnist", type=Path, default=Path(os.environ.get("MNIST_PATH") or DEFAULT_MNIST))
+    parser.add_argument("--writers", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=2026, help="seeds the drawings and the taught/held-out split")
+    parser.add_argument("--steps", type=int, default=finetune.STEPS)
+    parser.add_argument("--personal-per-batch", type=int, default=finetune.PERSONAL_PER_BATCH)
+    parser.add_argument("--lr", type=float, default=finetune.LEARNING_RATE)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="cap TensorFlow's threads, as the app does for a training (0 = all cores)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.threads:
+        limit_threads(args.threads)
+
+    parent = load_keras_model(find_run(args.model))
+    data = load_mnist(args.mnist)
+    parent_test = model_probabilities(parent, data.x_test)
+    before_mnist = float((parent_test.argmax(axis=1) == data.y_test).mean())
+    rows = []
+    for index, (name, samples) in enumerate(writers(load_unipen(args.data), args.writers).items()):
+        personal, refused = drawn(samples, np.random.default_rng([args.seed, index]))
+        taught, held_out = finetune.split(personal, seed=args.seed)
+        started = time.perf_counter()
+        result = finetune.finetune(parent, taught.x, taught.y, data.x_train, data.y_train, steps=args.steps,
+                                   personal_per_batch=args.personal_per_batch, learning_rate=args.lr, seed=args.seed)
+        seconds = time.perf_counter() - started
+        measured = finetune.before_after(parent, result.model, held_out, data.x_test, data.y_test, parent_test)
+        rows.append(dict(writer=name, digits=len(personal), refused=refused, taught=len(taught), held_out=len(held_out),
+                         before=measured.personal_before, after=measured.personal_after, mnist=measured.mnist_after,
+                         seconds=seconds))
+        if not args.json:
+            row = rows[-1]
+            print(f"{name:30s} {row['digits']:4d} digits ({refused} refused), taught {row['taught']:3d}, "
+                  f"held out {row['held_out']:3d}: {row['before']:7.2%} -> {row['after']:7.2%}   "
+                  f"MNIST {before_mnist:.2%} -> {row['mnist']:.2%} ({(row['mnist'] - before_mnist) * 100:+.2f} points)"
+                  f"   {seconds:5.1f} s", flush=True)
+    after = np.array([r["after"] for r in rows])
+    mnist_change = np.array([r["mnist"] for r in rows]) - before_mnist
+    seconds = np.array([r["seconds"] for r in rows])
+    worst = rows[int(after.argmin())]
+    summary = dict(model=args.model or "default", writers=len(rows), steps=args.steps,
+                   personal_per_batch=args.personal_per_batch, learning_rate=args.lr,
+                   mean_before=float(np.mean([r["before"] for r in rows])), mean_after=float(after.mean()),
+                   worst_writer=worst["writer"], worst_before=worst["before"], worst_after=worst["after"],
+                   mnist_before=before_mnist, mnist_change_mean=float(mnist_change.mean()),
+                   mnist_change_worst=float(mnist_change.min()), seconds_median=float(np.median(seconds)),
+                   seconds_max=float(seconds.max()), cpus=os.cpu_count(), threads=args.threads or None)
+    if args.json:
+        print(json.dumps(dict(summary, rows=rows)))
+        return
+    print(f"mean over {len(rows)} writers: {summary['mean_before']:.2%} -> {summary['mean_after']:.2%} "
+          f"(goal >= {GOAL_MEAN:.1%})")
+    print(f"worst writer: {worst['writer']} {worst['before']:.2%} -> {worst['after']:.2%} (goal >= {GOAL_WORST:.0%})")
+    print(f"MNIST test: {before_mnist:.2%} before; change after teaching: mean {mnist_change.mean() * 100:+.3f} "
+          f"points, worst {mnist_change.min() * 100:+.2f} points (goal >= {-GOAL_MNIST_DROP * 100:+.1f})")
+    print(f"seconds per fine-tune ({args.steps} steps, {os.cpu_count()} CPUs, "
+          f"{args.threads or 'all'} TensorFlow threads): median {np.median(seconds):.1f}, "
+          f"max {seconds.max():.1f}")
+
+
+if __name__ == "__main__":
+    main()
