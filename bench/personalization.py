@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench.real_handwriting import DEFAULT_DATA, load_unipen  # noqa: E402
+from bench.real_handwriting import DEFAULT_DATA, error_sheet, load_unipen  # noqa: E402
 from mnist_core import finetune  # noqa: E402
 from mnist_core.data import load_mnist  # noqa: E402
 from mnist_core.evaluate import model_probabilities  # noqa: E402
@@ -72,6 +72,11 @@ def drawn(samples: list[dict], rng: np.random.Generator) -> tuple[PersonalSet, i
     return PersonalSet(np.round(np.stack(images) * 255).astype(np.uint8), np.array(labels, np.uint8)), refused
 
 
+def still_misread(row: dict) -> str:
+    pairs = ", ".join(f"{label} as {answer}" for label, answer in row["still_misread"])
+    return f"   still misread: {pairs}" if pairs else ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="saved run to teach (default: the bundled model)")
@@ -84,6 +89,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=finetune.LEARNING_RATE)
     parser.add_argument("--threads", type=int, default=0,
                         help="cap TensorFlow's threads, as the app does for a training (0 = all cores)")
+    parser.add_argument("--sheet", type=Path, help="save the held-out digits still misread after teaching here (PNG)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.threads:
@@ -93,7 +99,7 @@ def main() -> None:
     data = load_mnist(args.mnist)
     parent_test = model_probabilities(parent, data.x_test)
     before_mnist = float((parent_test.argmax(axis=1) == data.y_test).mean())
-    rows = []
+    rows, misread = [], []
     for index, (name, samples) in enumerate(writers(load_unipen(args.data), args.writers).items()):
         personal, refused = drawn(samples, np.random.default_rng([args.seed, index]))
         taught, held_out = finetune.split(personal, seed=args.seed)
@@ -102,15 +108,21 @@ def main() -> None:
                                    personal_per_batch=args.personal_per_batch, learning_rate=args.lr, seed=args.seed)
         seconds = time.perf_counter() - started
         measured = finetune.before_after(parent, result.model, held_out, data.x_test, data.y_test, parent_test)
+        answers = model_probabilities(result.model, held_out.x).argmax(axis=1)
+        wrong = np.flatnonzero(answers != held_out.y)
+        misread += [(held_out.x[i], held_out.y[i], answers[i]) for i in wrong]
         rows.append(dict(writer=name, digits=len(personal), refused=refused, taught=len(taught), held_out=len(held_out),
                          before=measured.personal_before, after=measured.personal_after, mnist=measured.mnist_after,
-                         seconds=seconds))
+                         seconds=seconds, still_misread=[[int(held_out.y[i]), int(answers[i])] for i in wrong]))
         if not args.json:
             row = rows[-1]
             print(f"{name:30s} {row['digits']:4d} digits ({refused} refused), taught {row['taught']:3d}, "
                   f"held out {row['held_out']:3d}: {row['before']:7.2%} -> {row['after']:7.2%}   "
                   f"MNIST {before_mnist:.2%} -> {row['mnist']:.2%} ({(row['mnist'] - before_mnist) * 100:+.2f} points)"
-                  f"   {seconds:5.1f} s", flush=True)
+                  f"   {seconds:5.1f} s{still_misread(row)}", flush=True)
+    if args.sheet and misread:
+        images, labels, answers = map(np.array, zip(*misread))
+        error_sheet(images / 255.0, labels.astype(np.int64), answers, args.sheet)
     after = np.array([r["after"] for r in rows])
     mnist_change = np.array([r["mnist"] for r in rows]) - before_mnist
     seconds = np.array([r["seconds"] for r in rows])
@@ -131,7 +143,7 @@ def main() -> None:
     print(f"MNIST test: {before_mnist:.2%} before; change after teaching: mean {mnist_change.mean() * 100:+.3f} "
           f"points, worst {mnist_change.min() * 100:+.2f} points (goal >= {-GOAL_MNIST_DROP * 100:+.1f})")
     print(f"seconds per fine-tune ({args.steps} steps, {os.cpu_count()} CPUs, "
-          f"{args.threads or 'all'} TensorFlow threads): median {np.median(seconds):.1f}, "
+          f"TensorFlow threads: {args.threads or 'all'}): median {np.median(seconds):.1f}, "
           f"max {seconds.max():.1f}")
 
 

@@ -1,14 +1,14 @@
 """Teach a saved network one person's handwriting: fine-tune a copy on their personal set.
 
-A fixed number of small steps (Adam, a learning rate a tenth of the presets'), each batch mostly
-MNIST training digits (replay, so the network keeps reading the many writers it learnt from) and
-a few of the person's digits, going round their set again and again. The person's share is kept
-small on purpose: one wrongly labelled example (a click on the wrong digit, a stroke fragment
-labelled 4) seen in every batch taught the network to read MNIST's ones as fours (-2.7 points on
-the test set); as an eighth of each batch it costs nothing measurable (bench/personalization.py;
-figures in bench/README.md). No augmentation: it cost MNIST accuracy and taught held-out digits
-no better. Batch normalisation keeps the parent's statistics (its layers run in inference mode),
-since batches of one person's digits are not what the network will see.
+A fixed number of small steps (Adam, a tenth of the `best` preset's peak learning rate), each
+batch mostly MNIST training digits (replay, so the network keeps reading the many writers it
+learnt from) and a few of the person's digits, going round their set again and again. The
+person's share is small on purpose: a wrongly labelled example (a click on the wrong digit, a
+stroke fragment labelled 4) in every batch teaches the network to misread a whole MNIST class,
+and an eighth of each batch does not. No augmentation: it cost MNIST accuracy and taught the
+held-out digits no better (both measured with bench/personalization.py; see bench/README.md).
+Batch normalisation keeps the parent's statistics (its layers run in inference mode), since
+batches of one person's digits are not what the network will see.
 
 Runs in the training process: TensorFlow is imported only when a function here needs it.
 """
@@ -26,7 +26,7 @@ from .personal import PersonalSet
 from .train import BATCH, EPOCH, STOPPED, Progress, TrainingResult, batch_pipeline
 
 PRESET = "personal"  # what a fine-tuned run's card says it is
-STEPS, BATCH_SIZE, PERSONAL_PER_BATCH, LEARNING_RATE = 150, 64, 8, 3e-4
+STEPS, BATCH_SIZE, PERSONAL_PER_BATCH, LEARNING_RATE = 100, 64, 8, 3e-4
 
 
 def split(personal: PersonalSet, seed: int = 0) -> tuple[PersonalSet, PersonalSet]:

@@ -117,16 +117,19 @@ def save(personal: PersonalSet, path) -> Path:
     """Write the set to `path` atomically: a temporary file beside it, then a rename."""
     path = Path(path)
     data = to_bytes(personal)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as out:
-            os.fchmod(out.fileno(), 0o644)
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)  # gone already when it was renamed
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                os.fchmod(out.fileno(), 0o644)
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, path)
+        finally:
+            Path(temporary).unlink(missing_ok=True)  # gone already when it was renamed
+    except OSError as exc:
+        raise PersonalSetError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return path
 
 
@@ -198,13 +201,16 @@ def load_folder(folder, limit: int = MAX_EXAMPLES) -> PersonalSet:
     folder = Path(folder)
     if not folder.is_dir():
         raise PersonalSetError(f"{folder} is not a folder")
-    subfolders = [p for p in sorted(folder.iterdir()) if p.is_dir() and not p.name.startswith(".")]
-    strangers = [p.name for p in subfolders if p.name not in set("0123456789")]
-    if strangers or not subfolders:
-        raise PersonalSetError(f"{folder}: expected only subfolders named 0 to 9, one per digit"
-                               + (f"; found {', '.join(map(repr, strangers[:5]))}" if strangers else ""))
-    files = [(int(sub.name), f) for sub in subfolders for f in sorted(sub.iterdir())
-             if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
+    try:
+        subfolders = [p for p in sorted(folder.iterdir()) if p.is_dir() and not p.name.startswith(".")]
+        strangers = [p.name for p in subfolders if p.name not in set("0123456789")]
+        if strangers or not subfolders:
+            raise PersonalSetError(f"{folder}: expected only subfolders named 0 to 9, one per digit"
+                                   + (f"; found {', '.join(map(repr, strangers[:5]))}" if strangers else ""))
+        files = [(int(sub.name), f) for sub in subfolders for f in sorted(sub.iterdir())
+                 if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
+    except OSError as exc:
+        raise PersonalSetError(f"cannot read {folder}: {exc.strerror or exc}") from exc
     if not files:
         raise PersonalSetError(f"{folder}: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in its digit subfolders")
     if len(files) > limit:

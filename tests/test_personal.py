@@ -144,6 +144,11 @@ def test_refuses_bad_files():
                 personal.from_bytes(data, "upload.npz")
 
 
+def test_save_to_a_missing_folder_says_so(tmp_path):
+    with pytest.raises(PersonalSetError, match="cannot write .*mine.npz: No such file or directory"):
+        personal.save(some_set(), tmp_path / "missing" / "mine.npz")
+
+
 def test_load_refuses_a_missing_or_oversized_file(tmp_path):
     with pytest.raises(PersonalSetError, match="cannot read"):
         personal.load(tmp_path / "missing.npz")
