@@ -117,7 +117,8 @@ st.subheader("Compare runs")
 usable = [run for run in runs if not run.problem]
 picked = st.multiselect("Runs to compare", [run.name for run in usable], max_selections=4,
                         default=[run.name for run in usable[:2]])
-metric = st.segmented_control("Metric", ["val_accuracy", "val_loss", "accuracy", "loss"], default="val_accuracy")
+metric = st.segmented_control("Metric", ["val_accuracy", "val_loss", "accuracy", "loss"], default="val_accuracy",
+                              format_func=charts.METRIC_NAMES.get)
 if picked and metric:
     histories = {run.name: run.card.get("history", {}) for run in usable if run.name in picked}
     st.plotly_chart(charts.compare_curves(histories, metric), width="stretch")
