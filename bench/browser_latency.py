@@ -1,6 +1,8 @@
 """In the browser: cold start, stroke → prediction time against a bare canvas, and memory.
 
-    python bench/browser_latency.py [--strokes 20]
+    MNIST_PATH=/path/to/mnist.npz python bench/browser_latency.py [--strokes 20] [--no-train]
+
+(The training phase needs MNIST: $MNIST_PATH, Keras' cached copy, or the internet.)
 
 1. Cold start: from `streamlit run` to the first prediction shown for a drawing.
 2. Stroke latency: mouse up → the page shows the answer for that stroke, median of N strokes,
@@ -107,9 +109,14 @@ def main() -> None:
                 sampler = threading.Thread(target=sample)
                 sampler.start()
                 page.get_by_role("button", name="Start training").click()
-                page.get_by_text("Saved bench-memory").first.wait_for(timeout=600_000)
-                done.set()
-                sampler.join()
+                try:
+                    page.get_by_text(re.compile("Saved bench-memory|Training failed")).first.wait_for(
+                        timeout=600_000)
+                finally:
+                    done.set()
+                    sampler.join()
+                if "Training failed" in page.inner_text("body"):
+                    sys.exit("the training failed: " + page.get_by_text("Training failed").first.inner_text())
                 print(f"peak RSS while training: server {max(peak):.0f} MB, server + training process "
                       f"{max(peak_total):.0f} MB")
 
