@@ -145,7 +145,7 @@ PRESETS = {
             best_network,
             TrainConfig("best", epochs=40, batch_size=128, learning_rate=3e-3, optimizer="adam",
                         dropout=0.4, early_stopping=False, patience=5, augment=True,
-                        lr_schedule="one-cycle", style_images=7000),
+                        lr_schedule="one-cycle", style_images=4500),
         ),
     )
 }

@@ -73,4 +73,4 @@ def test_a_slashed_zero_has_ink_beyond_the_plain_zero():
 
 
 def test_best_preset_adds_style_images():
-    assert make_config("best").style_images == 7000 and make_config("quick").style_images == 0
+    assert make_config("best").style_images == 4500 and make_config("quick").style_images == 0
