@@ -1,4 +1,4 @@
-"""`python -m mnist_core`: train, import, evaluate, compare, predict, explain and list from the command line."""
+"""`python -m mnist_core`: train, import, finetune, evaluate, compare, predict, explain and list from the command line."""
 
 import argparse
 import json
@@ -14,7 +14,8 @@ from .explain import explain_file, explanation_text
 from .predict import load_classifier
 from .preprocess import DrawingError, read_image
 from .store import StoreError, find_run, list_runs
-from .training_commands import cmd_import, cmd_train
+from .personal import PersonalSetError
+from .training_commands import cmd_finetune, cmd_import, cmd_train
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -117,7 +118,7 @@ def cmd_list(args) -> int:
 
 
 def _common_flags(command) -> None:
-    """The flags `train` and `import` share: where the data and the store are, how the process runs,
+    """The flags `train`, `import` and `finetune` share: where the data and the store are, how the process runs,
     and who the run belongs to (what the app records for the session that started it)."""
     command.add_argument("--data", help="path to an mnist.npz (default: $MNIST_PATH, then download)")
     command.add_argument("--store", help="model store folder (default: $MNIST_STORE_DIR, then runs/)")
@@ -183,6 +184,20 @@ def parser() -> argparse.ArgumentParser:
     _common_flags(import_)
     import_.set_defaults(func=cmd_import)
 
+    finetune = commands.add_parser("finetune", help="teach a copy of a saved run your own digits; save it as a run")
+    finetune.add_argument("--model", help="the run to start from (default: the bundled model)")
+    finetune.add_argument("--examples", required=True, metavar="PATH",
+                          help="a folder with subfolders 0 to 9 of digit images, or an .npz with x (N x 28 x 28) "
+                               "and y (N digits); half of each digit is taught, half held out to measure it")
+    finetune.add_argument("--name", required=True, help="the new run's name: letters, digits, '.', '_', '-'")
+    finetune.add_argument("--seed", type=int, default=0)
+    finetune.add_argument("--json", action="store_true",
+                          help="print the run's name, its parent and the before/after figures as JSON")
+    _common_flags(finetune)
+    finetune.add_argument("--progress", choices=("bar", "json"), default="bar",
+                          help="json: JSON lines on stdout (for the app), and a 'stop' line stops it")
+    finetune.set_defaults(func=cmd_finetune)
+
     _add_command(commands, "list", cmd_list, "list saved models")
     return main
 
@@ -193,6 +208,6 @@ def main(argv=None) -> int:
         args.early_stopping = True
     try:
         return args.func(args)
-    except (ConfigError, DatasetError, StoreError) as exc:
+    except (ConfigError, DatasetError, StoreError, PersonalSetError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

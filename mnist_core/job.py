@@ -1,6 +1,7 @@
-"""One job, a training or an import, in its own process: what the app shows of it, Stop, the watchdog.
+"""One job, a training, an import or a fine-tune, in its own process: what the app shows of it, Stop, the watchdog.
 
-A job runs `python -m mnist_core train --progress json` (or `import ... --json`) as a child
+A job runs `python -m mnist_core train --progress json` (or `import ... --json`, or
+`finetune ... --progress json`) as a child
 process, and a reader thread copies its progress (see protocol.py) onto the Job, which any
 session can read; jobs.py decides when a job starts.
 
@@ -40,22 +41,26 @@ QUEUED, RUNNING, SAVING, SAVED, FAILED, CANCELLED = "queued", "running", "saving
 # After Stop, a training that has not begun saving within STOP_TIMEOUT seconds, or has not saved
 # within SAVE_TIMEOUT more, is killed (its checkpoint is saved by the next training to start).
 STOP_TIMEOUT, SAVE_TIMEOUT = 60.0, 600.0
-IMPORT_SECONDS = 40.0  # what an import is expected to take: TensorFlow's start, the test set, the export
-UPLOAD_FILE = "upload.keras"
+TRAINING, IMPORT, FINETUNE = "training", "import", "fine-tune"  # what a job does
+# What an import or a fine-tune is expected to take: TensorFlow's start, the data, the work, the
+# test set, the export.
+EXPECTED_SECONDS = {IMPORT: 40.0, FINETUNE: 45.0}
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(eq=False)  # a job is itself: the queue finds it by identity
 class Job:
-    """A training or an import, its process, and what the app shows of it."""
+    """A training, an import or a fine-tune, its process, and what the app shows of it."""
 
     name: str
     store: Path
-    command: list[str]  # an import's names no file: its upload is written when it starts
-    config: TrainConfig | None = None  # a training's; None for an import
+    command: list[str]  # with an upload, it ends before the upload's path: the file is written when it starts
+    config: TrainConfig | None = None  # a training's; None for the others
+    what: str = TRAINING
     owner: str | None = None  # the owner id of the session that submitted it (access.py)
     limits: Limits = NO_LIMITS
-    upload: bytes | None = None  # an import's .keras file, until it starts
+    upload: bytes | None = None  # an import's .keras file or a fine-tune's personal set, until it starts
+    upload_name: str = "upload"  # the file name it is written under (its suffix tells the child what it is)
     status: str = QUEUED
     submitted: float = field(default_factory=time.time)
     started: float | None = None
@@ -79,13 +84,9 @@ class Job:
     def waiting(self) -> bool:
         return self.status == QUEUED
 
-    @property
-    def what(self) -> str:
-        return "import" if self.config is None else "training"
-
     def seconds_left(self, now: float | None = None) -> float:
         """How long until it is expected to end: its own ETA once it reports one, else its estimate."""
-        expected = IMPORT_SECONDS if self.config is None else cpu_seconds(self.config) + START_SECONDS
+        expected = EXPECTED_SECONDS[self.what] if self.config is None else cpu_seconds(self.config) + START_SECONDS
         if self.waiting:
             return expected
         if self.progress is not None and self.progress.fraction > 0:
@@ -144,14 +145,14 @@ class Job:
         command, upload = self.command, None
         if self.upload is not None:
             upload = hidden_folder(self.store, f".tmp-upload-{self.name}-")
-            command = [*command, str(upload / UPLOAD_FILE)]
+            command = [*command, str(upload / self.upload_name)]
         path = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, "PYTHONPATH": path,
                "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
         stderr = tempfile.TemporaryFile()  # a file, not a pipe: a chatty child can never block on it
         try:
             if upload is not None:
-                (upload / UPLOAD_FILE).write_bytes(self.upload)
+                (upload / self.upload_name).write_bytes(self.upload)
             self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
                                             text=True, errors="replace", bufsize=1, env=env)
         except BaseException:

@@ -1,4 +1,4 @@
-"""One job at a time per server, a training or an import, each in its own process; the others wait their turn.
+"""One job at a time per server, a training, an import or a fine-tune, each in its own process; the others wait.
 
 The app's pages rerun top to bottom on every click, and a person may close the tab; a training
 must live outside all of that. It also must not live in the server's process: Keras' per-batch
@@ -24,7 +24,8 @@ from pathlib import Path
 from . import protocol, quota
 from .access import NO_LIMITS, Limits, check_training
 from .config import ConfigError, TrainConfig, validate
-from .job import CANCELLED, FAILED, QUEUED, RUNNING, SAVED, SAVING, Job  # noqa: F401 (the statuses, for callers)
+from .job import CANCELLED, FAILED, FINETUNE, IMPORT, QUEUED, RUNNING, SAVED, SAVING, Job  # noqa: F401 (for callers)
+from .personal import to_bytes
 from .saving import check_keras_file
 from .store import IN_TRAINING, StoreError, check_new_name, store_dir
 
@@ -150,6 +151,12 @@ def submit_training(config: TrainConfig, name: str, owner: str | None = None, li
     return _submit(Job(name=name, store=store, command=command, config=config, owner=owner, limits=limits))
 
 
+def _child_flags(name: str, store: Path, data: str | None, threads: int, nice: int, owner: str | None,
+                 limits: Limits) -> list[str]:
+    return ["--name", name, "--store", str(store), "--threads", str(threads), "--nice", str(nice),
+            *(["--data", str(data)] if data else []), *_owner_flags(owner, limits)]
+
+
 def submit_import(keras_file: bytes, name: str, owner: str | None = None, limits: Limits = NO_LIMITS,
                   data: str | None = None, store: Path | None = None, threads: int = TRAINING_THREADS,
                   nice: int = TRAINING_NICE) -> Job:
@@ -157,7 +164,20 @@ def submit_import(keras_file: bytes, name: str, owner: str | None = None, limits
     now or when its turn comes; as submit_training, and StoreError when the file is not one."""
     check_keras_file(io.BytesIO(keras_file), "the file")
     store = Path(store or store_dir()).resolve()
-    command = [sys.executable, "-m", "mnist_core", "import", "--name", name, "--json", "--store", str(store),
-               "--threads", str(threads), "--nice", str(nice), *(["--data", str(data)] if data else []),
-               *_owner_flags(owner, limits)]  # job.launch appends the file
-    return _submit(Job(name=name, store=store, command=command, owner=owner, limits=limits, upload=keras_file))
+    command = [sys.executable, "-m", "mnist_core", "import", "--json",
+               *_child_flags(name, store, data, threads, nice, owner, limits)]  # job.launch appends the file
+    return _submit(Job(name=name, store=store, command=command, what=IMPORT, owner=owner, limits=limits,
+                       upload=keras_file, upload_name="upload.keras"))
+
+
+def submit_finetune(personal, parent: str, name: str, owner: str | None = None, limits: Limits = NO_LIMITS,
+                    data: str | None = None, store: Path | None = None, threads: int = TRAINING_THREADS,
+                    nice: int = TRAINING_NICE) -> Job:
+    """Teach a copy of the run `parent` the PersonalSet `personal`, saved as the run `name`, in a
+    child process (`python -m mnist_core finetune`), now or when its turn comes; as submit_training.
+    A fine-tune's cost is fixed and small (finetune.py), so a visitor's budget always allows it."""
+    store = Path(store or store_dir()).resolve()
+    command = [sys.executable, "-m", "mnist_core", "finetune", "--model", parent, "--progress", "json",
+               *_child_flags(name, store, data, threads, nice, owner, limits), "--examples"]  # + the file
+    return _submit(Job(name=name, store=store, command=command, what=FINETUNE, owner=owner, limits=limits,
+                       upload=to_bytes(personal), upload_name="personal.npz"))

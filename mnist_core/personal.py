@@ -91,6 +91,27 @@ def add(personal: PersonalSet, image, label) -> PersonalSet:
     return PersonalSet(np.concatenate([personal.x, pixels[None]]), np.append(personal.y, np.uint8(digit)))
 
 
+def without_last(personal: PersonalSet) -> PersonalSet:
+    """`personal` without its newest example (an undo); the empty set stays empty."""
+    return PersonalSet(personal.x[:-1], personal.y[:-1])
+
+
+def merge(personal: PersonalSet, more: PersonalSet) -> PersonalSet:
+    """`personal` then the examples of `more` it does not hold yet (the same picture with the same
+    label), so a file uploaded twice adds nothing the second time; PersonalSetError when the two
+    together hold more than MAX_EXAMPLES."""
+    seen = {(image.tobytes(), label) for image, label in zip(personal.x, personal.y.tolist())}
+    new = []
+    for i, (image, label) in enumerate(zip(more.x, more.y.tolist())):
+        if (key := (image.tobytes(), label)) not in seen:
+            seen.add(key)
+            new.append(i)
+    if len(personal) + len(new) > MAX_EXAMPLES:
+        raise PersonalSetError(f"together that is {len(personal) + len(new)} digits, more than the {MAX_EXAMPLES} "
+                               "a personal set holds: fine-tune on what you have, or start a new set")
+    return PersonalSet(np.concatenate([personal.x, more.x[new]]), np.concatenate([personal.y, more.y[new]]))
+
+
 def from_arrays(x, y, where: str = "the examples") -> PersonalSet:
     """A set from N model inputs (N x 28 x 28, uint8 or floats in [0, 1]) and their N labels."""
     x, y = np.asarray(x), np.asarray(y)

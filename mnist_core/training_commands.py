@@ -1,21 +1,26 @@
-"""The commands that run TensorFlow in their own process: `train` and `import`.
+"""The commands that run TensorFlow in their own process: `train`, `import` and `finetune`.
 
 The app starts them as child processes (jobs.py) and reads their progress as JSON lines
 (protocol.py); from a shell they print a progress bar.
 """
 
+import json
+import math
 import os
+import shlex
 import signal
 import sys
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from . import protocol
 from .checkpoint import checkpoint_epochs, claim_checkpoint, write_checkpoint
 from .config import TrainConfig, make_config
-from .data import load_mnist
+from .data import load_arrays, load_mnist
 from .saving import import_keras, recover_abandoned, save_trained
-from .store import check_new_name, remove_stale_temporaries, store_dir
+from .store import check_new_name, find_run, remove_stale_temporaries, store_dir
 from .train import BATCH, STOPPED
 
 
@@ -33,9 +38,10 @@ def _print_progress(progress) -> None:
                          f"{progress.batch}/{batches} loss {logs.get('loss', 0):.4f} "
                          f"acc {logs.get('accuracy', 0):.4f}")
     else:
+        validation = (f" val_loss {logs['val_loss']:.4f} val_acc {logs.get('val_accuracy', 0):.4f}"
+                      if "val_loss" in logs else "")  # a fine-tune has none
         sys.stderr.write(f"\repoch {progress.epoch}/{progress.epochs} [{_bar(1)}] {progress.elapsed:6.1f}s "
-                         f"loss {logs.get('loss', 0):.4f} acc {logs.get('accuracy', 0):.4f} "
-                         f"val_loss {logs.get('val_loss', 0):.4f} val_acc {logs.get('val_accuracy', 0):.4f}\n")
+                         f"loss {logs.get('loss', 0):.4f} acc {logs.get('accuracy', 0):.4f}{validation}\n")
     sys.stderr.flush()
 
 
@@ -84,12 +90,18 @@ def _limit(args) -> None:
         limit_threads(args.threads)
 
 
+def _stop_on_signals() -> threading.Event:
+    """An event Ctrl-C or SIGTERM (a container stopping) sets: the work stops after this batch and saves."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
 def cmd_train(args) -> int:
     from .train import train
 
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a container stopping: stop after this batch, save
-        signal.signal(signum, lambda *_: stop.set())
+    stop = _stop_on_signals()
     store = Path(args.store) if args.store else store_dir()
     check_new_name(args.name, store)
     config = config_from_args(args)
@@ -141,4 +153,61 @@ def cmd_import(args) -> int:
         print(protocol.encode(protocol.Saved(saved.name, accuracy)), flush=True)
     else:
         print(f"imported {args.file} as {saved.name}: test accuracy {accuracy:.4%}")
+    return 0
+
+
+def _figure(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 6)  # NaN: no digit was held out
+
+
+def cmd_finetune(args) -> int:
+    """Teach a copy of a run the digits in --examples: half of each digit taught, the other half held
+    out to measure it before and after; saved as the run --name, its card naming its parent."""
+    from .finetune import before_after, finetune, split
+    from .gallery import GalleryError, build_gallery
+    from .personal import read_examples
+    from .store import load_keras_model, save_run
+
+    stop = _stop_on_signals()
+    store = Path(args.store) if args.store else store_dir()
+    check_new_name(args.name, store)
+    parent_run = find_run(args.model, store)
+    personal = read_examples(args.examples)
+    taught, held_out = split(personal, args.seed)
+    _limit(args)
+    json_mode = args.progress == "json"
+    parent = load_keras_model(parent_run)
+    data, _ = load_arrays(args.data)  # replay draws on all of MNIST's training digits: nothing is validated
+    x_test, y_test = data["x_test"], data["y_test"]
+    result = finetune(parent, taught.x, taught.y, data["x_train"], data["y_train"], seed=args.seed, stop=stop,
+                      on_progress=_json_progress(stop) if json_mode else _print_progress)
+    if json_mode:
+        _emit(protocol.Saving(result.ended))
+    try:
+        gallery = parent_run.gallery()
+        known = gallery.probabilities if np.array_equal(gallery.labels, y_test) else None
+    except (GalleryError, OSError):
+        known = None  # a run saved before galleries existed: run the parent on the test set again
+    figures = before_after(parent, result.model, held_out, x_test, y_test, known)
+    personal_figures = dict(taught=len(taught), held_out=len(held_out), counts=personal.counts(),
+                            personal_before=_figure(figures.personal_before),
+                            personal_after=_figure(figures.personal_after),
+                            mnist_before=_figure(figures.mnist_before))
+    seed = ["--seed", str(args.seed)] if args.seed else []
+    command = shlex.join(["python", "-m", "mnist_core", "finetune", "--model", parent_run.name, "--examples",
+                          Path(args.examples).name, "--name", args.name, *seed])
+    saved = save_run(result, args.name, build_gallery(x_test, y_test, figures.test_probabilities),
+                     figures.mnist_after, command=command, store=store, owner=args.owner, temporary=args.temporary,
+                     parent=parent_run.name, personal=personal_figures)
+    if json_mode:
+        _emit(protocol.Saved(saved.name, figures.mnist_after))
+    elif args.json:
+        print(json.dumps(dict(name=saved.name, parent=parent_run.name, ended=result.ended,
+                              seconds=round(result.wall_time, 2), mnist_after=_figure(figures.mnist_after),
+                              **personal_figures)))
+    else:
+        held = (f"your {len(held_out)} held-out digits {figures.personal_before:.1%} → {figures.personal_after:.1%}"
+                if len(held_out) else "no digits held out (teach two or more of a digit to measure it)")
+        print(f"saved {saved.name}, {parent_run.name} taught {len(taught)} digits in {result.wall_time:.1f} s "
+              f"({result.ended}): {held}; MNIST test {figures.mnist_before:.2%} → {figures.mnist_after:.2%}")
     return 0

@@ -1,10 +1,10 @@
-"""Draw: a canvas whose prediction updates as you draw, or an uploaded picture."""
+"""Draw: a canvas whose prediction updates as you draw, or an uploaded picture; teach it your handwriting."""
 
 import streamlit as st
 
 from mnist_core import DrawingError, NothingDrawnError
 from mnist_core.explain import explain
-from pages import active_model, canvas, charts, deep_link, uploads
+from pages import active_model, canvas, charts, deep_link, teach, uploads
 
 deep_link.require_navigation()
 
@@ -21,9 +21,55 @@ def picture_to_read(drawing: canvas.Drawing, upload) -> tuple:
     return drawing.image(), f"drawing ({drawing.strokes} stroke{'s' if drawing.strokes != 1 else ''})"
 
 
-@st.fragment
+def next_drawing() -> None:
+    st.session_state.canvas_round += 1  # a clean canvas for the next digit to teach
+
+
+def job_state() -> tuple:
+    """What decides whether the page polls: this session's job, and whether it waits or runs."""
+    job = st.session_state.get("my_job")
+    return job, job is not None and (job.active or job.waiting)
+
+
+def show_answer(drawing: canvas.Drawing, upload, in_view) -> None:
+    """The answer for the upload or the drawing, why, Right / No, and inside the network."""
+    try:
+        image, source = picture_to_read(drawing, upload)
+    except DrawingError as exc:
+        st.error(f"Cannot read {upload.name if upload else 'the drawing'}: {exc}")
+        return
+    try:
+        if image is None:
+            raise NothingDrawnError("Nothing drawn yet")
+        prediction = clf.predict(image)
+    except NothingDrawnError:
+        st.info("✏️ Draw a digit in the black box: the prediction appears as you draw.")
+        return
+    except DrawingError as exc:
+        st.warning(str(exc))
+        return
+    why = explain(clf, prediction.model_input)
+    st.html(charts.answer_card(prediction, f"Model {clf.name} · from the {source}", why))
+    in_view.html(charts.answer_on_a_phone(prediction))
+    teach.feedback(prediction, f"{st.session_state.canvas_round}-{teach.drawing_id(prediction)}",
+                   on_added=next_drawing if upload is None else lambda: None)
+    if st.toggle("Inside the network", help="What each convolution detects in your drawing: one small "
+                                            "picture per filter, bright where it responds."):
+        layers = clf.feature_maps(prediction.model_input)
+        if not layers:
+            st.caption(f"{clf.name} has no convolutions to show (or was exported without them).")
+        for number, maps in enumerate(layers, start=1):
+            st.image(charts.feature_map_tiles(maps), caption=f"convolution {number}: {maps.shape[2]} "
+                     f"filters, {maps.shape[0]}×{maps.shape[1]} each")
+
+
+# A fine-tune takes seconds to a minute: while this session's waits or runs, the fragment polls.
+st.session_state.seen_job = job_state()
+
+
+@st.fragment(run_every=1.0 if st.session_state.seen_job[1] else None)
 def draw_and_read() -> None:
-    """The canvas and its answer: a stroke reruns only this, not the page around it."""
+    """The canvas, its answer and the person's digits: a stroke reruns only this, not the page around it."""
     left, right = st.columns([1, 1], gap="large")
     with left:
         pen_width = st.slider("Pen width", 6, 40, 18,
@@ -31,38 +77,18 @@ def draw_and_read() -> None:
         in_view = st.empty()  # on a phone the columns stack: the answer's gist goes above the canvas
         drawing = canvas.drawing_canvas(pen_width, key=f"canvas-{st.session_state.canvas_round}")
         if st.button("Clear", icon=":material/delete:"):
-            st.session_state.canvas_round += 1
+            next_drawing()
             st.rerun(scope="fragment")
-        upload = st.file_uploader("…or upload a picture of a digit", type=["png", "jpg", "jpeg", "gif", "bmp", "webp"])
-
+        upload = st.file_uploader("…or upload a picture of a digit",
+                                  type=["png", "jpg", "jpeg", "gif", "bmp", "webp"])
+    if clf is None:
+        return
     with right:
-        if clf is None:
-            return
-        try:
-            image, source = picture_to_read(drawing, upload)
-        except DrawingError as exc:
-            st.error(f"Cannot read {upload.name if upload else 'the drawing'}: {exc}")
-            return
-        try:
-            if image is None:
-                raise NothingDrawnError("Nothing drawn yet")
-            prediction = clf.predict(image)
-        except NothingDrawnError:
-            st.info("✏️ Draw a digit in the black box: the prediction appears as you draw.")
-        except DrawingError as exc:
-            st.warning(str(exc))
-        else:
-            st.html(charts.answer_card(prediction, f"Model {clf.name} · from the {source}",
-                                       explain(clf, prediction.model_input)))
-            in_view.html(charts.answer_on_a_phone(prediction))
-            if st.toggle("Inside the network", help="What each convolution detects in your drawing: one small "
-                                                    "picture per filter, bright where it responds."):
-                layers = clf.feature_maps(prediction.model_input)
-                if not layers:
-                    st.caption(f"{clf.name} has no convolutions to show (or was exported without them).")
-                for number, maps in enumerate(layers, start=1):
-                    st.image(charts.feature_map_tiles(maps), caption=f"convolution {number}: {maps.shape[2]} "
-                             f"filters, {maps.shape[0]}×{maps.shape[1]} each")
+        show_answer(drawing, upload, in_view)
+    st.subheader("Teach it your handwriting")
+    teach.panel()
+    if job_state() != st.session_state.seen_job:
+        st.rerun(scope="app")  # a fine-tune began or ended: start or stop polling
 
 
 draw_and_read()

@@ -89,7 +89,7 @@ def show_queue() -> None:
     elif mine is not None and mine.status == jobs.CANCELLED:
         st.warning(f"Your {mine.what} **{mine.name}** was cancelled.")
     if waiting:
-        st.caption("Waiting: " + ", ".join(f"{i}. {job.name} ({job.config.preset if job.config else 'import'}, about "
+        st.caption("Waiting: " + ", ".join(f"{i}. {job.name} ({job.config.preset if job.config else job.what}, about "
                                           f"{duration(job.seconds_left())}{', yours' if job is mine else ''})"
                                           for i, job in enumerate(waiting, 1)))
 
@@ -97,8 +97,8 @@ def show_queue() -> None:
 def show_job(job) -> None:
     """Progress, live curves, Stop, and the result once saved."""
     progress = job.progress
-    st.subheader(f"Run {job.name} · {job.config.preset if job.config else 'import'} · {job.status}")
-    if job.config is None:
+    st.subheader(f"Run {job.name} · {job.config.preset if job.config else job.what} · {job.status}")
+    if job.what == jobs.IMPORT:
         st.progress(1.0 if job.saved else 0.0, text="Loading the network, evaluating it on the test set, saving it…")
     elif progress is None:
         st.progress(0.0, text="Starting TensorFlow, loading data and building the network…")

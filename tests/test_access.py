@@ -74,8 +74,8 @@ def test_a_session_manages_only_its_own_unless_it_is_local_or_the_owner():
 
 
 @pytest.mark.parametrize("preset, overrides, message", [
-    ("best", dict(epochs=10), "10 epochs of 62,000 images would take about 19 CPU-minutes; a training on this "
-                              "public server may take 5 CPU-minutes: at most 2 epochs with 62,000 images"),
+    ("best", dict(epochs=10), "10 epochs of 59,500 images would take about 18 CPU-minutes; a training on this "
+                              "public server may take 5 CPU-minutes: at most 2 epochs with 59,500 images"),
     ("quick", dict(epochs=40, train_size=0), "40 epochs of 55,000 images would take about 7 CPU-minutes; a training "
                                              "on this public server may take 5 CPU-minutes: at most 30 epochs with "
                                              "55,000 images"),
@@ -112,8 +112,8 @@ def test_the_images_counted_are_the_training_split_and_the_synthesised_styles():
 def test_when_even_one_epoch_is_too_much_it_says_how_many_images_fit():
     limits = access.Limits(cpu_seconds=60.0)
     message = str(_refusal(make_config("best", epochs=1), limits))
-    assert message == ("1 epoch of 62,000 images would take about 2 CPU-minutes; a training on this public server "
-                       "may take 1 CPU-minute: at most 26,333 training images for one epoch")
+    assert message == ("1 epoch of 59,500 images would take about 2 CPU-minutes; a training on this public server "
+                       "may take 1 CPU-minute: at most 28,833 training images for one epoch")
 
 
 def _refusal(config, limits=VISITOR_LIMITS) -> ConfigError:

@@ -65,7 +65,8 @@ def test_every_page_renders_without_the_dataset(page, store, no_dataset):
     assert at.session_state["active_model"] == "default"
     assert at.sidebar.selectbox[0].label == "Active model"
     assert at.sidebar.selectbox[0].options == [f"default · {BUNDLED.accuracy:.2%}"]
-    buttons = {None: ["New sample"], "draw": ["Clear"], "train": ["Start training"], "explore": [],
+    buttons = {None: ["New sample"], "draw": ["Clear", "Undo the last", "Forget them", "Fine-tune default on my digits"],
+               "train": ["Start training"], "explore": [],
                "models": ["Import"]}
     assert [button.label for button in at.main.button] == buttons[page]
 

@@ -10,6 +10,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from bench.browser import (ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server, stroke_label,
                            touch_stroke)
+from mnist_core import personal
 from tests.conftest import draw_digit, mnist_file
 from tests.test_app import BUNDLED
 
@@ -175,3 +176,52 @@ def test_an_upload_is_predicted_and_a_bad_one_gets_a_message(page, server, tmp_p
     page.locator("input[type='file']").set_input_files(str(notes))
     expect(page.get_by_text("Cannot read notes.png: not a readable image")).to_be_visible(timeout=15_000)
     expect(digit).to_have_count(0)
+
+
+@pytest.mark.slow
+def test_teach_it_your_handwriting(page, tmp_path):
+    """Right and No, it's a … under the answer, a second press that adds nothing, Undo, the count,
+    the digits kept in the store on one's own machine, then a fine-tune that becomes the active model."""
+    store = tmp_path / "store"
+    with streamlit_server(store, env={"MNIST_PATH": str(mnist_file())}) as (url, _):
+        open_page(page, url, "/draw")
+        labels = []
+        for i in range(11):
+            page.locator("canvas.upper-canvas").first.wait_for()
+            page.wait_for_timeout(500)  # the new canvas of the last round is ready for the mouse
+            draw_stroke(page, [(120 + 4 * i, 40), (140, 140), (135 + 2 * i, 240)])
+            right = page.get_by_role("button", name=re.compile(r"^Right, it's a \d"))
+            if i % 4 == 3:
+                page.get_by_role("radio", name="7", exact=True).click()  # a one read as … no: a seven
+                labels.append(7)
+            else:
+                labels.append(int(right.inner_text()[-1]))
+                right.dblclick()  # pressed twice: the drawing is added once
+            expect(page.get_by_text(re.compile(rf"^{len(labels)} digits? \(at most"))).to_be_visible()
+            expect(page.get_by_text("Draw a digit in the black box")).to_be_visible()  # a clean canvas
+        page.get_by_role("button", name="Undo the last").click()
+        labels.pop()
+        expect(page.get_by_text("10 digits (at most")).to_be_visible()
+        kept = personal.load(store / "personal.npz")
+        assert kept.y.tolist() == labels and kept.counts()[7] == labels.count(7)
+        page.screenshot(path=SHOTS / "draw-teach.png", full_page=True)
+
+        page.get_by_role("button", name=re.compile("^Fine-tune default on my digits")).click()
+        expect(page.get_by_text("is now your active model")).to_be_visible(timeout=180_000)
+        expect(page.get_by_text(re.compile(r"of your \d+ held-out digits it reads \d+ → \d+"))).to_be_visible()
+        expect(page.get_by_role("button", name=re.compile("^Fine-tune mine-"))).to_be_visible()  # the new one is active
+        page.screenshot(path=SHOTS / "draw-taught.png", full_page=True)
+
+
+def test_a_visitors_digits_stay_in_their_session(page, tmp_path):
+    store = tmp_path / "store"
+    with streamlit_server(store, env={"MNIST_STUDIO_ACCESS": "public"}) as (url, _):
+        open_page(page, url, "/draw")
+        page.locator("canvas.upper-canvas").first.wait_for()
+        draw_stroke(page, [(140, 40), (145, 140), (140, 240)])
+        page.get_by_role("button", name=re.compile(r"^Right, it's a \d")).click()
+        expect(page.get_by_text("1 digit (at most 500). They are kept only while this tab is open")).to_be_visible()
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download (.npz)").click()
+        assert len(personal.load(download.value.path())) == 1
+        assert not (store / "personal.npz").exists()

@@ -64,6 +64,27 @@ def test_add_refuses_what_is_not_a_labelled_model_input(image, label, message):
         personal.add(personal.empty(), image, label)
 
 
+def test_undo_drops_the_newest_only():
+    s = some_set(3)
+    undone = personal.without_last(s)
+    assert undone.y.tolist() == [0, 1] and len(s) == 3
+    np.testing.assert_array_equal(undone.x, s.x[:2])
+    assert len(personal.without_last(personal.without_last(undone))) == 0  # the empty set stays empty
+
+
+def test_merge_adds_only_what_is_new_and_refuses_too_many(monkeypatch):
+    mine, file = some_set(4), some_set(6)  # the file holds my 4 digits and 2 more
+    relabelled = personal.PersonalSet(file.x[:1], np.array([9], np.uint8))  # a picture I have, as another digit
+    merged = personal.merge(mine, file)
+    assert merged.y.tolist() == [0, 1, 2, 3, 4, 5]
+    np.testing.assert_array_equal(merged.x, file.x)
+    assert personal.merge(merged, file).y.tolist() == merged.y.tolist()  # the same file again adds nothing
+    assert personal.merge(merged, relabelled).y.tolist() == [0, 1, 2, 3, 4, 5, 9]
+    monkeypatch.setattr(personal, "MAX_EXAMPLES", 5)
+    with pytest.raises(PersonalSetError, match="together that is 6 digits, more than the 5"):
+        personal.merge(mine, file)
+
+
 def test_a_full_set_refuses_one_more(monkeypatch):
     monkeypatch.setattr(personal, "MAX_EXAMPLES", 3)
     full = some_set(3)

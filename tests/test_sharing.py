@@ -145,8 +145,8 @@ def test_a_visitor_is_told_the_largest_training_the_budget_allows(store, monkeyp
     at.selectbox[0].set_value("best").run()
     next(n for n in at.number_input if n.label == "Epochs").set_value(10)
     next(x for x in at.button if x.label == "Start training").click().run()
-    assert ("Not started: 10 epochs of 62,000 images would take about 19 CPU-minutes; a training on this public "
-            "server may take 5 CPU-minutes: at most 2 epochs with 62,000 images") in text(at)
+    assert ("Not started: 10 epochs of 59,500 images would take about 18 CPU-minutes; a training on this public "
+            "server may take 5 CPU-minutes: at most 2 epochs with 59,500 images") in text(at)
     next(n for n in at.number_input if n.label == "Batch size").set_value(1024)
     next(x for x in at.button if x.label == "Start training").click().run()
     assert "Not started: batch size must be at most 256 for best on this public server" in text(at)

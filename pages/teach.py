@@ -1,0 +1,196 @@
+"""Teach it your handwriting: "Right" or "No, it's a …" under each answer, the person's digits
+(mnist_core.personal), and a fine-tune of the active model on them (mnist_core.finetune), which
+runs as a job in the training process and becomes this session's active model.
+
+Where the digits live: on one's own machine (the local role, access.py) in the model store, as
+`personal.npz`, so they outlast the tab; on a public deployment only in the browser session,
+since a stranger's digits are theirs alone, with a download to keep them.
+"""
+
+import hashlib
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from mnist_core import ConfigError, StoreError, jobs, personal
+from mnist_core.access import LOCAL
+from mnist_core.personal import PersonalSetError
+from mnist_core.store import store_dir
+from pages import active_model
+from pages.access import session
+from pages.redact import without_paths
+
+PERSONAL_FILE = "personal.npz"
+MIN_DIGITS = 10  # fewer teach too little to be worth a fine-tune; half are held out to measure it
+_file_lock = threading.Lock()  # two tabs on one machine change the same file one at a time
+
+
+def _file() -> Path | None:
+    """The file the digits are kept in on one's own machine; None on a public deployment."""
+    return store_dir() / PERSONAL_FILE if session().role == LOCAL else None
+
+
+def current() -> personal.PersonalSet:
+    """This person's digits: the session's, or the store's file (re-read when another tab changed it)."""
+    path = _file()
+    if path is None:
+        return st.session_state.setdefault("personal", personal.empty())
+    stamp = path.stat().st_mtime_ns if path.exists() else None
+    cached = st.session_state.get("personal_file")
+    if cached is None or cached[0] != stamp:
+        loaded = personal.empty()
+        if stamp is not None:
+            try:
+                loaded = personal.load(path, PERSONAL_FILE)
+            except PersonalSetError as exc:  # set it aside rather than overwrite it with a new set
+                kept = path.with_name(f"personal-unreadable-{time.strftime('%Y%m%d-%H%M%S')}.npz")
+                path.rename(kept)
+                stamp = None
+                st.warning(f"Your saved digits could not be read ({without_paths(exc)}); the file is kept in the "
+                           f"model store as {kept.name} and a new set begins.")
+        st.session_state.personal_file = (stamp, loaded)
+    return st.session_state.personal_file[1]
+
+
+def change(how) -> str | None:
+    """Replace the digits with `how(current digits)`; the problem, if any, as a message (nothing changed)."""
+    try:
+        with _file_lock:
+            new = how(current())
+            if (path := _file()) is None:
+                st.session_state.personal = new
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)  # a new machine's store may not exist yet
+                personal.save(new, path)
+                st.session_state.personal_file = (path.stat().st_mtime_ns, new)
+    except (PersonalSetError, OSError) as exc:
+        return without_paths(exc)
+    return None
+
+
+def drawing_id(prediction) -> str:
+    return hashlib.sha256(prediction.model_input.tobytes()).hexdigest()[:16]
+
+
+def _add(prediction, digit: int, key: str, on_added) -> None:
+    """A button's callback: the drawing, as the network saw it, joins the digits as `digit` (once)."""
+    if st.session_state.get("taught_drawing") == key:
+        return  # a second press of the same button, or of another one for the same drawing
+    problem = change(lambda digits: personal.add(digits, prediction.model_input, digit))
+    if problem:
+        st.session_state.teach_message = ("error", problem)
+        return
+    st.session_state.taught_drawing = key
+    st.session_state.teach_message = ("added", f"Added a {digit} to your digits ({len(current())} in all).")
+    on_added()
+
+
+def feedback(prediction, key: str, on_added) -> None:
+    """Under an answer: "Right" or "No, it's a …" (one click either way); `on_added()` runs after.
+    `key` names the drawing: one key, one example, however often its buttons are pressed."""
+    kind, text = st.session_state.pop("teach_message", (None, None))
+    if kind == "error":
+        st.error(f"Not added: {text}")
+    elif kind == "added":
+        st.toast(text, icon="✅")
+    if st.session_state.get("taught_drawing") == key:
+        st.caption("✓ In your digits. Draw another, or fine-tune on them below.")
+        return
+    answer = prediction.digit
+    st.button(f"Right, it's a {answer}", icon=":material/check:", key=f"right-{key}", on_click=_add,
+              args=(prediction, answer, key, on_added), help="Keep this drawing in your digits, to teach the model")
+    st.pills("No, it's a …", [d for d in range(10) if d != answer], key=f"wrong-{key}",
+             on_change=lambda: _add(prediction, st.session_state[f"wrong-{key}"], key, on_added),
+             help="Keep this drawing in your digits with the right answer, to teach the model")
+
+
+def _take_upload(upload) -> None:
+    """Add the digits of an uploaded set once (reruns hand the same file again)."""
+    if upload is None or st.session_state.get("merged_upload") == upload.file_id:
+        return
+    st.session_state.merged_upload = upload.file_id
+    before = len(current())
+    try:
+        more = personal.from_bytes(upload.getvalue(), upload.name)
+    except PersonalSetError as exc:
+        st.session_state.panel_message = ("error", f"Not added: {without_paths(exc)}")
+        return
+    problem = change(lambda digits: personal.merge(digits, more))
+    added = len(current()) - before
+    st.session_state.panel_message = (("error", f"Not added: {problem}") if problem else
+                                      ("success", f"Added {added} of the {len(more)} digits in {upload.name}"
+                                       + (" (the others were in your set already)." if added < len(more) else ".")))
+
+
+def _start_finetune(digits: personal.PersonalSet) -> None:
+    me, parent = session(), active_model.name()
+    name = f"mine-{time.strftime('%Y%m%d-%H%M%S')}-{me.owner_id[:4]}"
+    try:
+        st.session_state.my_job = jobs.submit_finetune(digits, parent, name, owner=me.owner_id, limits=me.limits)
+    except (ConfigError, StoreError, jobs.JobBusyError) as exc:
+        st.session_state.panel_message = ("error", f"Not started: {without_paths(exc)}")
+
+
+def _finetune_status(job) -> None:
+    """Where this session's fine-tune stands, and its before/after once saved (then it is active)."""
+    if (place := jobs.place_in_queue(job)) is not None:
+        st.info(f"Waiting for a {place[1][0].what} to end (number {place[0]} in the queue, about "
+                f"{place[2]:.0f} s).", icon=":material/hourglass_top:")
+    elif job.active:
+        progress = job.progress
+        st.progress(progress.fraction if progress else 0.0,
+                    text="Teaching a copy of the model your digits…" if progress else
+                    "Starting TensorFlow and loading MNIST to mix in with your digits…")
+    elif job.status == jobs.FAILED:
+        st.error(f"The fine-tune failed: {without_paths(job.error)}")
+    elif job.status == jobs.SAVED:
+        card = job.saved.card
+        figures = card.get("personal", {})
+        if st.session_state.get("made_active") != job.name:
+            st.session_state.made_active = job.name
+            active_model.make_active(job.name)
+            st.rerun(scope="app")  # the sidebar's picker and the answer above use the new model
+        held, before, after = figures.get("held_out", 0), figures.get("personal_before"), figures.get("personal_after")
+        mine = (f"of your {held} held-out digits it reads {round(before * held)} → **{round(after * held)}**"
+                if held else "no digits were held out to measure it (teach two or more of a digit)")
+        st.success(f"**{job.name}** is now your active model: {card['parent']} taught {figures.get('taught', 0)} of "
+                   f"your digits in {card['wall_time_seconds']:.0f} s. Before → after: {mine}; MNIST test "
+                   f"{figures.get('mnist_before', 0):.2%} → **{card['test_accuracy']:.2%}**.", icon=":material/school:")
+        if held and after < before:
+            st.warning(f"It reads your held-out digits worse than {card['parent']} did: check your digits' labels "
+                       f"(Undo removes the last), or pick {card['parent']} again in the sidebar.")
+
+
+def panel() -> None:
+    """The person's digits: a count of each, download, upload, undo, start over, and the fine-tune."""
+    digits = current()
+    kind, text = st.session_state.pop("panel_message", (None, None))
+    if kind:
+        getattr(st, kind)(text)
+    counts = pd.DataFrame([digits.counts()], columns=[str(d) for d in range(10)], index=["your digits"])
+    st.dataframe(counts, width="stretch")
+    where = ("They are kept in the model store on this machine." if _file() is not None else
+             "They are kept only while this tab is open: download them to keep them.")
+    st.caption(f"{len(digits)} digit{'s' if len(digits) != 1 else ''} (at most {personal.MAX_EXAMPLES}). {where}")
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("Download (.npz)", personal.to_bytes(digits), file_name="my-digits.npz",
+                       mime="application/octet-stream", icon=":material/download:", disabled=not len(digits))
+    c2.button("Undo the last", icon=":material/undo:", disabled=not len(digits),
+              on_click=lambda: change(personal.without_last))
+    with c3.popover("Start over", icon=":material/delete:", disabled=not len(digits)):
+        st.write(f"Forget all {len(digits)} of your digits? Download them first to keep them.")
+        st.button("Forget them", type="primary", on_click=lambda: change(lambda _: personal.empty()))
+    _take_upload(st.file_uploader("Add digits from a file you downloaded here", type=["npz"], key="personal_upload"))
+
+    job = st.session_state.get("my_job")
+    busy = job is not None and (job.active or job.waiting)
+    st.button(f"Fine-tune {active_model.name()} on my digits", type="primary", icon=":material/school:",
+              disabled=len(digits) < MIN_DIGITS or busy, on_click=_start_finetune, args=(digits,),
+              help=f"Needs at least {MIN_DIGITS} digits. Half of each digit teaches a copy of the active model "
+                   "(mixed with MNIST, so it keeps reading everyone else); the other half shows how it reads "
+                   "you before and after. Takes about half a minute.")
+    if job is not None and job.what == jobs.FINETUNE:
+        _finetune_status(job)
