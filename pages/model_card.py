@@ -5,8 +5,12 @@ import streamlit as st
 from pages import charts
 
 
-def training_time(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
+def training_time(seconds: float | None) -> str:
+    """46 min 13 s, 52 s, or — when unknown."""
+    if seconds is None:
+        return "—"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
 
 
 def hyperparameter_line(card: dict) -> str:
@@ -27,5 +31,10 @@ def model_card(card: dict) -> None:
     cols[3].metric("Training time", training_time(card.get("wall_time_seconds", 0)),
                    help=f"{card.get('epochs_done', '?')} epochs, {card.get('ended', '?')}")
     st.caption(hyperparameter_line(card))
+    if (taught := card.get("personal")) and taught.get("held_out"):
+        held, before, after = taught["held_out"], taught["personal_before"], taught["personal_after"]
+        st.caption(f"Fine-tuned from {card.get('parent', '?')} on {taught['taught']} of a person's digits; of their "
+                   f"{held} held-out digits it reads {round(after * held)} ({round(before * held)} before); MNIST "
+                   f"test {taught['mnist_before']:.2%} before.")
     if card.get("history", {}).get("loss"):
         st.plotly_chart(charts.epoch_curves(card["history"]), width="stretch")

@@ -9,7 +9,7 @@ from mnist_core.saving import MAX_FILE_BYTES
 from mnist_core.store import DEFAULT_MODEL
 from pages import active_model, charts, deep_link, loaders
 from pages.access import session
-from pages.model_card import model_card
+from pages.model_card import model_card, training_time
 from pages.redact import without_paths
 
 deep_link.require_navigation()
@@ -36,7 +36,7 @@ table = pd.DataFrame([{
     "preset": (run.card or {}).get("preset"),
     "test accuracy": (run.card or {}).get("test_accuracy"),
     "epochs": (run.card or {}).get("epochs_done"),
-    "time (s)": (run.card or {}).get("wall_time_seconds"),
+    "training time": training_time((run.card or {}).get("wall_time_seconds")),
     "ended": (run.card or {}).get("ended"),
     "created": (run.card or {}).get("created"),
     "made by": made_by(run),

@@ -8,10 +8,11 @@ import pytest
 from PIL import Image
 
 from bench.hostile_clients import png_data_url
-from mnist_core import jobs
+from mnist_core import jobs, personal
 from mnist_core.evaluate import evaluate_probabilities, suspicious_labels
 from mnist_core.gallery import read_gallery
 from mnist_core.store import BUNDLED_DIR
+from pages.model_card import training_time
 from tests.conftest import app_test as app, draw_digit
 
 BUNDLED_GALLERY = read_gallery(BUNDLED_DIR / "default")  # the figures the pages must show for the bundled model
@@ -171,3 +172,29 @@ def test_an_unusable_mnist_copy_is_explained(tmp_path, monkeypatch, store):
     assert f"{BUNDLED.errors} mistakes" in texts(explore) and not explore.exception
 
 
+
+
+def test_right_keeps_the_drawing_once_in_the_stores_personal_set(store, monkeypatch):
+    monkeypatch.setenv("MNIST_STUDIO_ACCESS", "local")  # AppTest's session has no connection to judge
+    at = app("draw")
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., 3] = np.asarray(draw_digit())
+    rgba[..., :3] = 255
+    at.session_state["canvas-0"] = canvas_value(rgba)
+    at.run()
+    right = next(b for b in at.button if b.label == "Right, it's a 7")
+    right.click().run()
+    assert not at.exception and at.session_state["canvas_round"] == 1  # a clean canvas for the next digit
+    kept = personal.load(store / "personal.npz")  # this machine's own: the store keeps them
+    assert kept.y.tolist() == [7] and kept.counts()[7] == 1
+    assert "1 digit (at most 500). They are kept in the model store on this machine." in texts(at)
+    assert not any(b.label.startswith("Right") for b in at.button)  # nothing drawn on the new canvas
+    undo = next(b for b in at.button if b.label == "Undo the last")
+    undo.click().run()
+    assert len(personal.load(store / "personal.npz")) == 0
+
+
+@pytest.mark.parametrize("seconds, shown", [(2772.57, "46 min 13 s"), (59.6, "1 min 00 s"), (52.4, "52 s"),
+                                            (None, "—")])
+def test_training_times_read_as_minutes_and_seconds(seconds, shown):
+    assert training_time(seconds) == shown
