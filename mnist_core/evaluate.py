@@ -56,6 +56,15 @@ def model_probabilities(model, images: np.ndarray, batch_size: int = 1000) -> np
     return model.predict(scale_images(images), batch_size=batch_size, verbose=0).astype(np.float32)
 
 
+def model_features(model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """A Keras network's float32 N x D features, what its last layer reads, for uint8 N x 28 x 28 images."""
+    import keras
+
+    reader = keras.Model(model.inputs, model.layers[-1].input)
+    features = reader.predict(scale_images(images), batch_size=batch_size, verbose=0)
+    return features.reshape(len(images), -1).astype(np.float32)
+
+
 def evaluate_probabilities(labels: np.ndarray, probabilities: np.ndarray) -> Evaluation:
     labels = np.asarray(labels).astype(np.int64)
     predicted = np.asarray(probabilities).argmax(axis=1)

@@ -21,8 +21,9 @@ import numpy as np
 
 from .checkpoint import abandoned_checkpoints, read_checkpoint
 from .data import load_test_set
-from .evaluate import evaluate_probabilities, model_probabilities
-from .gallery import build_gallery
+from .digit_map import DigitMap, compute_map
+from .evaluate import evaluate_probabilities, model_features, model_probabilities
+from .gallery import Gallery, build_gallery
 from .store import (StoredRun, StoreError, check_new_name, keep_unsaved, load_keras_file, make_card, save_model,
                     save_run, store_dir)
 
@@ -31,14 +32,27 @@ MAX_UNPACKED_BYTES = 100_000_000
 IMPORTED = "imported"  # an imported run's preset and `ended`
 
 
+def test_set_views(model, x_test: np.ndarray, y_test: np.ndarray,
+                   probabilities: np.ndarray | None = None) -> tuple[Gallery, DigitMap | None]:
+    """What a run keeps of the test set for Explore: its gallery, and its map (None, with a warning,
+    if the map cannot be made: a run is worth saving without one)."""
+    probabilities = model_probabilities(model, x_test) if probabilities is None else probabilities
+    gallery = build_gallery(x_test, y_test, probabilities)
+    try:
+        return gallery, compute_map(model_features(model, x_test))
+    except Exception as exc:
+        sys.stderr.write(f"warning: no map of the test set for this run: {type(exc).__name__}: {exc}\n")
+        return gallery, None
+
+
 def save_trained(result, name: str, x_test: np.ndarray, y_test: np.ndarray, command: str | None, store: Path,
                  **owner) -> tuple[StoredRun, float]:
     """Evaluate a TrainingResult on the test set, then save it with those figures (`owner`: see
     store.make_card); the run and its test accuracy."""
-    probabilities = model_probabilities(result.model, x_test)
-    accuracy = evaluate_probabilities(y_test, probabilities).accuracy
-    gallery = build_gallery(x_test, y_test, probabilities)
-    return save_run(result, name, gallery, accuracy, command=command, store=store, **owner), accuracy
+    gallery, digit_map = test_set_views(result.model, x_test, y_test)
+    accuracy = evaluate_probabilities(y_test, gallery.probabilities).accuracy
+    return save_run(result, name, gallery, accuracy, command=command, store=store, digit_map=digit_map,
+                    **owner), accuracy
 
 
 def recover_abandoned(store: Path) -> None:
@@ -99,4 +113,4 @@ def import_keras(path: Path, name: str, store: Path | None = None, data=None, ow
     accuracy = evaluate_probabilities(y_test, probabilities).accuracy
     card = make_card(name, model, accuracy, owner=owner, temporary=temporary, preset=IMPORTED, hyperparameters={},
                      ended=IMPORTED, epochs_done=0, wall_time_seconds=0, history={}, batch_history=[], command=None)
-    return save_model(model, card, build_gallery(x_test, y_test, probabilities), store), accuracy
+    return save_model(model, card, *test_set_views(model, x_test, y_test, probabilities), store), accuracy

@@ -26,6 +26,7 @@ import numpy as np
 
 from .config import ConfigError, validate_name
 from .export import export_onnx
+from .digit_map import DigitMap, MapError, read_map, write_map
 from .gallery import Gallery, GalleryError, check_gallery, read_gallery, write_gallery
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -68,6 +69,13 @@ class StoredRun:
         try:
             return read_gallery(self.path, where=f"run {self.name!r}")
         except GalleryError as exc:
+            raise StoreError(str(exc)) from exc
+
+    def digit_map(self) -> DigitMap:
+        """Its map of the test set (digit_map.py)."""
+        try:
+            return read_map(self.path, where=f"run {self.name!r}")
+        except MapError as exc:
             raise StoreError(str(exc)) from exc
 
 
@@ -173,14 +181,16 @@ def keep_unsaved(folder: Path, name: str) -> Path | None:
 
 
 def save_run(result, name: str, gallery: Gallery, test_accuracy: float, command: str | None = None,
-             store: Path | None = None, **owner) -> StoredRun:
-    """Save a TrainingResult, its test gallery and accuracy atomically as `name`; never overwrites.
-    `owner`: make_card's owner and temporary."""
-    return save_model(result.model, training_card(result, name, test_accuracy, command, **owner), gallery, store)
+             store: Path | None = None, digit_map: DigitMap | None = None, **owner) -> StoredRun:
+    """Save a TrainingResult, its test gallery, map and accuracy atomically as `name`; never
+    overwrites. `owner`: make_card's owner and temporary, and any more card fields."""
+    return save_model(result.model, training_card(result, name, test_accuracy, command, **owner), gallery,
+                      digit_map, store)
 
 
-def save_model(model, card: dict, gallery: Gallery, store: Path | None = None) -> StoredRun:
-    """Save a Keras network with its card and test gallery atomically as `card["name"]`."""
+def save_model(model, card: dict, gallery: Gallery, digit_map: DigitMap | None = None,
+               store: Path | None = None) -> StoredRun:
+    """Save a Keras network with its card, test gallery and map (if any) atomically as `card["name"]`."""
     store, name = store or store_dir(), card["name"]
     check_new_name(name, store, saving=True)
     try:
@@ -196,6 +206,8 @@ def save_model(model, card: dict, gallery: Gallery, store: Path | None = None) -
         export_onnx(model, temp / ONNX_FILE)
         step = "writing its files"
         write_gallery(gallery, temp)
+        if digit_map is not None:
+            write_map(digit_map, temp)
         (temp / CARD_FILE).write_text(json.dumps(card, indent=1), encoding="utf-8")
         for path in temp.iterdir():
             with open(path, "rb") as handle:

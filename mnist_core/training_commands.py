@@ -19,7 +19,7 @@ from . import protocol
 from .checkpoint import checkpoint_epochs, claim_checkpoint, write_checkpoint
 from .config import TrainConfig, make_config
 from .data import load_arrays, load_mnist
-from .saving import import_keras, recover_abandoned, save_trained
+from .saving import import_keras, recover_abandoned, save_trained, test_set_views
 from .store import check_new_name, find_run, remove_stale_temporaries, store_dir
 from .train import BATCH, STOPPED
 
@@ -164,7 +164,7 @@ def cmd_finetune(args) -> int:
     """Teach a copy of a run the digits in --examples: half of each digit taught, the other half held
     out to measure it before and after; saved as the run --name, its card naming its parent."""
     from .finetune import before_after, finetune, split
-    from .gallery import GalleryError, build_gallery
+    from .gallery import GalleryError
     from .personal import read_examples
     from .store import load_keras_model, save_run
 
@@ -196,9 +196,10 @@ def cmd_finetune(args) -> int:
     seed = ["--seed", str(args.seed)] if args.seed else []
     command = shlex.join(["python", "-m", "mnist_core", "finetune", "--model", parent_run.name, "--examples",
                           Path(args.examples).name, "--name", args.name, *seed])
-    saved = save_run(result, args.name, build_gallery(x_test, y_test, figures.test_probabilities),
-                     figures.mnist_after, command=command, store=store, owner=args.owner, temporary=args.temporary,
-                     parent=parent_run.name, personal=personal_figures)
+    gallery, digit_map = test_set_views(result.model, x_test, y_test, figures.test_probabilities)
+    saved = save_run(result, args.name, gallery, figures.mnist_after, command=command, store=store,
+                     digit_map=digit_map, owner=args.owner, temporary=args.temporary, parent=parent_run.name,
+                     personal=personal_figures)
     if json_mode:
         _emit(protocol.Saved(saved.name, figures.mnist_after))
     elif args.json:

@@ -58,6 +58,7 @@ def test_finetune_prints_its_figures_as_json_and_saves_a_personal_run(tmp_path, 
     assert card["command"] == "python -m mnist_core finetune --model parent --examples mine.npz --name mine"
     assert (card["owner"], card["temporary"]) == ("d" * 32, True)
     np.testing.assert_array_equal(run.gallery().labels, tiny_arrays()["y_test"])
+    assert run.digit_map().xy.shape == (200, 2)  # one point per test digit on Explore's map
 
 
 @pytest.mark.slow

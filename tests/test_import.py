@@ -45,6 +45,7 @@ def test_a_downloaded_keras_file_comes_back_as_a_run(tmp_path, store, tiny_npz):
     assert run.card["preset"] == run.card["ended"] == "imported" and run.card["test_accuracy"] == accuracy
     assert (run.card["owner"], run.card["temporary"]) == ("c" * 32, True)
     assert np.allclose(run.gallery().probabilities, expected, atol=1e-6)
+    assert run.digit_map().xy.shape == (len(y_test), 2)
     served = load_classifier("back-again", store).probabilities(x_test[:5] / 255.0)
     assert np.allclose(served, expected[:5], atol=1e-5)  # the ONNX export answers as the Keras network does
     assert sorted(p.name for p in store.iterdir()) == ["back-again"]
