@@ -5,7 +5,8 @@
 Copies the run into mnist_core/bundled/default as a whole (a temporary folder, then a rename),
 names its card `default` (its `command` still names the run it was trained as), and brings a run
 saved by an older version up to date: an Explore gallery built from its stored test
-probabilities, and an ONNX file exported with the activation maps the pages show.
+probabilities, a map of the test set, and an ONNX file exported with the activation maps and
+features the pages show.
 """
 
 import argparse
@@ -21,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mnist_core.data import load_test_set  # noqa: E402
+from mnist_core.digit_map import MAP_FILE, compute_map, write_map  # noqa: E402
+from mnist_core.evaluate import model_features  # noqa: E402
 from mnist_core.export import export_onnx  # noqa: E402
 from mnist_core.gallery import GALLERY_FILE, build_gallery, write_gallery  # noqa: E402
 from mnist_core.store import BUNDLED_DIR, CARD_FILE, DEFAULT_MODEL, ONNX_FILE, find_run, load_keras_model  # noqa: E402
@@ -40,7 +43,10 @@ def main() -> None:
         x_test, y_test = load_test_set()
         write_gallery(build_gallery(x_test, y_test, np.load(folder / OLD_PROBABILITIES)), folder)
     (folder / OLD_PROBABILITIES).unlink(missing_ok=True)
-    export_onnx(load_keras_model(run), folder / ONNX_FILE)
+    model = load_keras_model(run)
+    if not (folder / MAP_FILE).is_file():
+        write_map(compute_map(model_features(model, load_test_set()[0])), folder)
+    export_onnx(model, folder / ONNX_FILE)
     card = json.loads((folder / CARD_FILE).read_text())
     card.update(name=DEFAULT_MODEL, owner=None, temporary=False)
     (folder / CARD_FILE).write_text(json.dumps(card, indent=1))

@@ -112,12 +112,15 @@ def read_map(folder, where: str = "the map") -> DigitMap:
     return digit_map
 
 
-def place(digit_map: DigitMap, features: np.ndarray, neighbours: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
+def place(digit_map: DigitMap, features: np.ndarray, among: np.ndarray | None = None,
+          neighbours: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
     """Where one drawing goes on the map, from its (D,) final-layer features: the mean place of its
-    nearest test digits (in the PCA space the map was made from), and their indices, nearest first."""
+    nearest test digits (in the PCA space the map was made from), and their indices, nearest first.
+    `among`: the test digits to look for neighbours in (say, those whose images are at hand)."""
     reduced = (np.asarray(features, np.float32).reshape(-1) - digit_map.mean) @ digit_map.components.T
-    distances = np.square(digit_map.features.astype(np.float32) - reduced).sum(axis=1)
+    candidates = np.arange(len(digit_map.xy)) if among is None else np.asarray(among, np.int64)
+    distances = np.square(digit_map.features[candidates].astype(np.float32) - reduced).sum(axis=1)
     k = min(neighbours, len(distances))
     nearest = np.argpartition(distances, k - 1)[:k]
-    nearest = nearest[np.argsort(distances[nearest], kind="stable")]
+    nearest = candidates[nearest[np.argsort(distances[nearest], kind="stable")]]
     return digit_map.xy[nearest].mean(axis=0), nearest

@@ -49,6 +49,14 @@ class Classifier:
         names = [o.name for o in self.session.get_outputs()[1:] if len(o.shape) == 4]
         return [maps[0] for maps in self._run(model_input, names)] if names else []
 
+    def final_features(self, model_input: np.ndarray) -> np.ndarray | None:
+        """What the last layer reads for one 28x28 input, as a (D,) vector (what places it on the map);
+        None for a file exported without it."""
+        last = self.session.get_outputs()[-1]
+        if len(self.output_names) < 2 or len(last.shape) != 2:
+            return None
+        return self._run(model_input, [last.name])[0][0]
+
     def _run(self, images: np.ndarray, names: list) -> list[np.ndarray]:
         batch = np.ascontiguousarray(np.asarray(images, np.float32).reshape(-1, 28, 28, 1))
         return self.session.run(names, {self.input_name: batch})

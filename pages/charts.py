@@ -1,5 +1,5 @@
-"""Figures for the pages: the Draw page's answer card (HTML), training curves and the confusion
-matrix (Plotly)."""
+"""Figures for the pages: the Draw page's answer card (HTML), training curves, the confusion
+matrix and the map of the test set (Plotly)."""
 
 import base64
 import html
@@ -196,3 +196,39 @@ def difference_matrix(difference: np.ndarray, a: str, b: str) -> go.Figure:
     dark = np.abs(np.nan_to_num(shown)) > 0.6 * limit
     return _clickable_matrix(fig, text, dark, f"true %{{customdata[0]}} → predicted %{{customdata[1]}}: "
                                               f"%{{text}} for {b}")
+
+
+DIGIT_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                 "#bcbd22", "#17becf")
+
+
+def map_traces(labels: np.ndarray, predicted: np.ndarray) -> list[np.ndarray]:
+    """The test digits of each of digit_map's traces: one per label, then the mistakes. A selected
+    point is (trace, place in it), and this turns it back into a test index."""
+    return [np.flatnonzero(labels == digit) for digit in range(10)] + [np.flatnonzero(labels != predicted)]
+
+
+def digit_map(xy: np.ndarray, labels: np.ndarray, predicted: np.ndarray, drawing=None, height: int = 620) -> go.Figure:
+    """A point per test digit coloured by its label, mistakes ringed in black; the hover says which
+    digit it is and how it was read. `drawing`: a place to star."""
+    fig = go.Figure()
+    *by_label, wrong = map_traces(labels, predicted)
+    for digit, mine in enumerate(by_label):
+        fig.add_trace(go.Scattergl(
+            x=xy[mine, 0], y=xy[mine, 1], mode="markers", name=str(digit),
+            customdata=np.stack([mine, labels[mine], predicted[mine]], axis=1),
+            marker=dict(size=4, color=DIGIT_COLOURS[digit], opacity=0.7),
+            hovertemplate="#%{customdata[0]}: a %{customdata[1]}, read as %{customdata[2]}<extra></extra>"))
+    fig.add_trace(go.Scattergl(
+        x=xy[wrong, 0], y=xy[wrong, 1], mode="markers", name="mistake",
+        customdata=np.stack([wrong, labels[wrong], predicted[wrong]], axis=1),
+        marker=dict(size=8, color="rgba(0,0,0,0)", line=dict(width=1.5, color="black")),
+        hovertemplate="#%{customdata[0]}: a %{customdata[1]}, read as %{customdata[2]} (a mistake)<extra></extra>"))
+    if drawing is not None:
+        fig.add_trace(go.Scatter(x=[drawing[0]], y=[drawing[1]], mode="markers", name="your drawing",
+                                 marker=dict(symbol="star", size=22, color=ACCENT, line=dict(width=2, color="black")),
+                                 hoverinfo="skip"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), legend=dict(itemsizing="constant"),
+                      xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),
+                      clickmode="event+select", dragmode="lasso" if drawing is None else "pan")
+    return fig

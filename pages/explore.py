@@ -1,5 +1,6 @@
-"""Explore: the active model's confusion matrix, the test labels it disputes, and how another run
-compares; click a cell to see the digits behind it. Everything comes from what runs store."""
+"""Explore: the active model's confusion matrix, the test labels it disputes, a map of the test set,
+and how another run compares; click a cell or a point to see the digits behind it. Everything
+comes from what runs store."""
 
 import numpy as np
 import pandas as pd
@@ -7,6 +8,7 @@ import streamlit as st
 
 from mnist_core import evaluate_probabilities
 from mnist_core.evaluate import cell_examples, compare_probabilities, confusion_sentences, plural, suspicious_labels
+from mnist_core.digit_map import MapError
 from mnist_core.gallery import FIRST_PAGE as PAGE_SIZE, GalleryError, images_for
 from pages import active_model, charts, deep_link, loaders
 from pages.images import enlarge
@@ -103,6 +105,41 @@ def disputed_tab() -> None:
                 for d in disputed])
 
 
+def map_tab() -> None:
+    try:
+        digit_map = loaders.digit_map(clf.run)
+    except MapError as exc:
+        st.info(f"{without_paths(exc)}. Runs trained, fine-tuned or imported now carry one.")
+        return
+    st.markdown(f"Each test digit is a point, near the digits **{clf.name}** sees alike (t-SNE of the features "
+                "its last layer reads), coloured by its label; black rings mark its mistakes. Click a point to "
+                "see that digit, or draw a lasso round a group to see them all.")
+    predicted = probabilities.argmax(axis=1)
+    event = st.plotly_chart(charts.digit_map(digit_map.xy, labels, predicted), key="map", on_select="rerun",
+                            selection_mode=("points", "lasso", "box"), width="stretch")
+    points = event.selection.points if event and event.selection else []
+    traces = charts.map_traces(labels, predicted)
+    chosen = sorted({int(traces[p["curve_number"]][p["point_index"]]) for p in points
+                     if p.get("curve_number", len(traces)) < len(traces) and "point_index" in p})
+    images, found = images_for(chosen, gallery, test_set)
+    missing = "" if found.all() else " (the others' images are not stored with the run, and MNIST is not on this machine)"
+    if len(chosen) == 1:
+        i = chosen[0]
+        left, right = st.columns([1, 3])
+        if found[0]:
+            left.image(enlarge(images[0] / 255.0, 6), caption=f"test digit #{i}")
+        right.markdown(f"Test digit #{i}: labelled **{labels[i]}**, read as **{predicted[i]}** "
+                       f"({probabilities[i, predicted[i]]:.1%}).{missing.replace('others', 'digit')}")
+        right.html(charts.probability_bars(probabilities[i]))
+    elif chosen:
+        at_hand = [i for i, ok in zip(chosen, found) if ok]
+        wrong = [i for i in chosen if predicted[i] != labels[i]]
+        shown = sorted(at_hand, key=lambda i: predicted[i] == labels[i])[:48]  # mistakes first
+        st.markdown(f"**{plural(len(chosen), 'test digit')}** selected, {plural(len(wrong), 'mistake')}. "
+                    f"Shown: {len(shown)}, mistakes first{missing}.")
+        digit_grid(shown, gallery, [f"#{i}: a {labels[i]}, read {predicted[i]}" for i in shown])
+
+
 def compare_tab() -> None:
     others = [run for run in loaders.usable_runs() if run.name != clf.name]
     if not others:
@@ -142,10 +179,13 @@ def compare_tab() -> None:
         digit_grid(chosen, source, [f"#{i}: {b} reads {int(run_probabilities[i].argmax())}" for i in chosen])
 
 
-confusion, disputed, compared = st.tabs(["Confusion matrix", "Labels MNIST may have wrong", "Run against run"])
+confusion, disputed, mapped, compared = st.tabs(["Confusion matrix", "Labels MNIST may have wrong",
+                                                 "Map of the test set", "Run against run"])
 with confusion:
     confusion_tab()
 with disputed:
     disputed_tab()
+with mapped:
+    map_tab()
 with compared:
     compare_tab()

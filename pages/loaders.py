@@ -6,6 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from mnist_core import DatasetError, StoreError, data, list_runs, load_classifier
+from mnist_core.digit_map import read_map
 from mnist_core.gallery import read_gallery
 from mnist_core.store import BUNDLED_DIR, store_dir
 from pages.redact import without_paths
@@ -56,6 +57,16 @@ def _gallery(path: str, identity: int):
 def gallery(run):
     """A run's Explore gallery (GalleryError if unreadable), read once per run."""
     return _gallery(str(run.path), identity(run.path))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _digit_map(path: str, identity: int):
+    return read_map(Path(path), where=f"run {Path(path).name!r}")
+
+
+def digit_map(run):
+    """A run's map of the test set (MapError if it has none or it is unreadable), read once per run."""
+    return _digit_map(str(run.path), identity(run.path))
 
 
 @st.cache_resource(show_spinner=False)

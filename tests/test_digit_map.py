@@ -46,6 +46,13 @@ def test_a_drawing_lands_among_the_digits_it_is_like(made):
         where - m.xy[kinds != kinds[5]].mean(axis=0))
 
 
+def test_a_drawing_can_be_placed_among_some_digits_only(made):
+    m, features, kinds = made
+    among = np.flatnonzero(kinds == kinds[5])[10:20]  # 5 itself is not among them
+    _, nearest = place(m, features[5], among=among)
+    assert set(nearest) <= set(among) and len(nearest) == digit_map.NEIGHBOURS and 5 not in nearest
+
+
 def test_write_and_read_round_trip_exactly(made, tmp_path):
     m = made[0]
     write_map(m, tmp_path)
