@@ -229,6 +229,7 @@ def digit_map(xy: np.ndarray, labels: np.ndarray, predicted: np.ndarray, drawing
                                  marker=dict(symbol="star", size=22, color=ACCENT, line=dict(width=2, color="black")),
                                  hoverinfo="skip"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), legend=dict(itemsizing="constant"),
+                      showlegend=drawing is None,  # beside a drawing the map is small: the hover names the digits
                       xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),
                       clickmode="event+select", dragmode="lasso" if drawing is None else "pan")
     return fig

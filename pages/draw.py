@@ -3,8 +3,12 @@
 import streamlit as st
 
 from mnist_core import DrawingError, NothingDrawnError
+from mnist_core.digit_map import MapError, place
 from mnist_core.explain import explain
-from pages import active_model, canvas, charts, deep_link, teach, uploads
+from mnist_core.gallery import GalleryError, images_for
+from pages import active_model, canvas, charts, deep_link, loaders, teach, uploads
+from pages.images import enlarge
+from pages.redact import without_paths
 
 deep_link.require_navigation()
 
@@ -29,6 +33,28 @@ def job_state() -> tuple:
     """What decides whether the page polls: this session's job, and whether it waits or runs."""
     job = st.session_state.get("my_job")
     return job, job is not None and (job.active or job.waiting)
+
+
+def show_on_map(prediction) -> None:
+    """The drawing as a star on the map of the test set, and the test digits nearest to it."""
+    try:
+        digit_map, gallery = loaders.digit_map(clf.run), loaders.gallery(clf.run)
+    except (MapError, GalleryError) as exc:
+        st.caption(f"{without_paths(exc)}.")
+        return
+    features = clf.final_features(prediction.model_input)
+    if features is None or features.shape != digit_map.mean.shape:
+        st.caption(f"{clf.name} was exported without the features that place a drawing on its map.")
+        return
+    test_set = loaders.local_test_set()
+    among = None if test_set is not None else gallery.indices  # only digits whose images are at hand
+    where, nearest = place(digit_map, features, among)
+    st.plotly_chart(charts.digit_map(digit_map.xy, gallery.labels, gallery.probabilities.argmax(axis=1), where,
+                                     height=380), width="stretch", key="drawing-on-map")
+    st.caption("Its nearest test digits" + (" (of those stored with the model)" if among is not None else "") + ":")
+    images, _ = images_for(nearest, gallery, test_set)
+    for column, index, image in zip(st.columns(len(nearest)), nearest, images):
+        column.image(enlarge(image / 255.0, 2), caption=f"a {gallery.labels[index]}")
 
 
 def show_answer(drawing: canvas.Drawing, upload, in_view) -> None:
@@ -61,6 +87,9 @@ def show_answer(drawing: canvas.Drawing, upload, in_view) -> None:
         for number, maps in enumerate(layers, start=1):
             st.image(charts.feature_map_tiles(maps), caption=f"convolution {number}: {maps.shape[2]} "
                      f"filters, {maps.shape[0]}×{maps.shape[1]} each")
+    if st.toggle("Where is it on the map", help="Your drawing among the test digits the network sees alike "
+                                                "(Explore has the whole map)"):
+        show_on_map(prediction)
 
 
 # A fine-tune takes seconds to a minute: while this session's waits or runs, the fragment polls.
