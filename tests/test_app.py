@@ -198,3 +198,25 @@ def test_right_keeps_the_drawing_once_in_the_stores_personal_set(store, monkeypa
                                             (None, "—")])
 def test_training_times_read_as_minutes_and_seconds(seconds, shown):
     assert training_time(seconds) == shown
+
+
+def test_explore_maps_a_run_with_a_map_and_says_when_a_run_has_none(store, no_dataset):
+    import shutil
+
+    from mnist_core.digit_map import MAP_FILE, DigitMap, write_map
+
+    for name in ("mapped", "unmapped"):
+        shutil.copytree(BUNDLED_DIR / "default", store / name)
+        (store / name / MAP_FILE).unlink(missing_ok=True)
+    rng = np.random.default_rng(0)
+    write_map(DigitMap(rng.random((10_000, 2), np.float32), rng.random((10_000, 30)).astype(np.float16),
+                       rng.random(128, np.float32), rng.random((30, 128), np.float32)), store / "mapped")
+    at = app("explore")
+    at.session_state["active_model"] = "mapped"
+    at.run()
+    assert "Each test digit is a point, near the digits **mapped** sees alike" in texts(at)
+    figure = at.tabs[2].get("plotly_chart")[0].proto.spec
+    assert figure.count('"name":"mistake"') == 1 and not at.exception
+    at.session_state["active_model"] = "unmapped"
+    at.run()
+    assert "run 'unmapped' has no map of the test set (it was saved before maps existed)" in texts(at)
