@@ -10,12 +10,12 @@ new drawing on the map among its nearest test digits (`place`). openTSNE is impo
 """
 
 import os
-import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .npz_files import NpzError, read_bounded, write_atomically
 
 MAP_FILE = "map.npz"
 KEYS = ("xy", "features", "mean", "components")
@@ -74,20 +74,9 @@ def check_map(digit_map: DigitMap, where: str, count: int | None = None) -> None
 
 
 def write_map(digit_map: DigitMap, folder) -> Path:
-    """Write `folder/map.npz` atomically: a temporary file beside it, then a rename."""
+    """Write `folder/map.npz` atomically."""
     check_map(digit_map, "the map to write")
-    folder = Path(folder)
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".map-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            os.fchmod(out.fileno(), 0o644)
-            np.savez_compressed(out, **{k: getattr(digit_map, k) for k in KEYS})
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, folder / MAP_FILE)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
-    return folder / MAP_FILE
+    return write_atomically(Path(folder) / MAP_FILE, {k: getattr(digit_map, k) for k in KEYS})
 
 
 def read_map(folder, where: str = "the map") -> DigitMap:
@@ -96,18 +85,9 @@ def read_map(folder, where: str = "the map") -> DigitMap:
     if not path.is_file():
         raise MapError(f"{where} has no map of the test set (it was saved before maps existed)")
     try:
-        with zipfile.ZipFile(path) as archive:
-            inflated = sum(info.file_size for info in archive.infolist())
-        if inflated > MAX_UNCOMPRESSED_BYTES:
-            raise MapError(f"{where}: {MAP_FILE} would inflate to {inflated:,} bytes (limit {MAX_UNCOMPRESSED_BYTES:,})")
-        with np.load(path, allow_pickle=False) as npz:
-            if missing := [k for k in KEYS if k not in npz.files]:
-                raise MapError(f"{where}: {MAP_FILE} lacks {', '.join(missing)}")
-            digit_map = DigitMap(*(npz[k] for k in KEYS))
-    except MapError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise MapError(f"{where}: {MAP_FILE} is unreadable (truncated or corrupt?): {exc}") from exc
+        digit_map = DigitMap(**read_bounded(path, KEYS, MAX_UNCOMPRESSED_BYTES, where))
+    except NpzError as exc:
+        raise MapError(str(exc)) from exc
     check_map(digit_map, where)
     return digit_map
 

@@ -8,13 +8,12 @@ at most MAX_IMAGES are kept, taken rank by rank across the cells: each cell keep
 images in Explore's order (most confident first), and the cells share the room evenly.
 """
 
-import os
-import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .npz_files import NpzError, read_bounded, write_atomically
 
 GALLERY_FILE = "gallery.npz"
 KEYS = ("labels", "probabilities", "indices", "images")
@@ -92,20 +91,9 @@ def check_gallery(gallery: Gallery, where: str) -> None:
 
 
 def write_gallery(gallery: Gallery, folder) -> Path:
-    """Write `folder/gallery.npz` atomically: a temporary file beside it, then a rename."""
+    """Write `folder/gallery.npz` atomically."""
     check_gallery(gallery, "the gallery to write")
-    folder = Path(folder)
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".gallery-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            os.fchmod(out.fileno(), 0o644)  # like any other file of the run, not mkstemp's 0600
-            np.savez_compressed(out, **{k: getattr(gallery, k) for k in KEYS})
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, folder / GALLERY_FILE)
-    finally:
-        Path(temporary).unlink(missing_ok=True)  # gone already when it was renamed
-    return folder / GALLERY_FILE
+    return write_atomically(Path(folder) / GALLERY_FILE, {k: getattr(gallery, k) for k in KEYS})
 
 
 def read_gallery(folder, where: str = "the gallery") -> Gallery:
@@ -117,20 +105,9 @@ def read_gallery(folder, where: str = "the gallery") -> Gallery:
     if not path.is_file():
         raise GalleryError(f"{where}: {GALLERY_FILE} is missing")
     try:
-        with zipfile.ZipFile(path) as archive:  # the sizes it declares bound what np.load inflates
-            inflated = sum(info.file_size for info in archive.infolist())
-        if inflated > MAX_UNCOMPRESSED_BYTES:
-            raise GalleryError(f"{where}: {GALLERY_FILE} would inflate to {inflated:,} bytes "
-                               f"(limit {MAX_UNCOMPRESSED_BYTES:,})")
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in KEYS if k not in npz.files]
-            if missing:
-                raise GalleryError(f"{where}: {GALLERY_FILE} lacks {', '.join(missing)}")
-            gallery = Gallery(*(npz[k] for k in KEYS))
-    except GalleryError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise GalleryError(f"{where}: {GALLERY_FILE} is unreadable (truncated or corrupt?): {exc}") from exc
+        gallery = Gallery(**read_bounded(path, KEYS, MAX_UNCOMPRESSED_BYTES, where))
+    except NpzError as exc:
+        raise GalleryError(str(exc)) from exc
     check_gallery(gallery, where)
     return gallery
 

@@ -28,6 +28,14 @@ def canvas_value(picture) -> dict:
     return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": png_data_url(picture)}}
 
 
+def drawn_seven() -> np.ndarray:
+    """The canvas's RGBA pixels with a 7 drawn in white."""
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., 3] = np.asarray(draw_digit())
+    rgba[..., :3] = 255
+    return rgba
+
+
 def texts(at) -> str:
     return "\n".join([m.value for m in at.markdown] + [m.value for m in at.info] + [m.value for m in at.warning]
                      + [m.value for m in at.error] + [m.value for m in at.caption] + [m.value for m in at.success])
@@ -82,10 +90,7 @@ def test_draw_shows_hint_on_blank_canvas(store):
 
 def test_draw_predicts_injected_canvas(store):
     at = app("draw")
-    rgba = np.zeros((280, 280, 4), np.uint8)
-    rgba[..., 3] = np.asarray(draw_digit())
-    rgba[..., :3] = 255
-    at.session_state["canvas-0"] = canvas_value(rgba)
+    at.session_state["canvas-0"] = canvas_value(drawn_seven())
     at.run()
     assert not at.exception
     card = answer_card(at)
@@ -177,10 +182,7 @@ def test_an_unusable_mnist_copy_is_explained(tmp_path, monkeypatch, store):
 def test_right_keeps_the_drawing_once_in_the_stores_personal_set(store, monkeypatch):
     monkeypatch.setenv("MNIST_STUDIO_ACCESS", "local")  # AppTest's session has no connection to judge
     at = app("draw")
-    rgba = np.zeros((280, 280, 4), np.uint8)
-    rgba[..., 3] = np.asarray(draw_digit())
-    rgba[..., :3] = 255
-    at.session_state["canvas-0"] = canvas_value(rgba)
+    at.session_state["canvas-0"] = canvas_value(drawn_seven())
     at.run()
     right = next(b for b in at.button if b.label == "Right, it's a 7")
     right.click().run()
