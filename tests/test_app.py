@@ -222,3 +222,12 @@ def test_explore_maps_a_run_with_a_map_and_says_when_a_run_has_none(store, no_da
     at.session_state["active_model"] = "unmapped"
     at.run()
     assert "run 'unmapped' has no map of the test set (it was saved before maps existed)" in texts(at)
+
+    draw = app("draw")
+    draw.session_state["active_model"] = "mapped"
+    draw.session_state["canvas-0"] = canvas_value(drawn_seven())
+    draw.run()
+    next(t for t in draw.toggle if t.label == "Where is it on the map").set_value(True).run()
+    assert "Its nearest test digits (of those stored with the model):" in texts(draw) and not draw.exception
+    nearest = [image.proto.imgs[0].caption for image in draw.get("image")[-8:]]
+    assert len(nearest) == 8 and all(re.fullmatch(r"a \d", caption) for caption in nearest)
