@@ -166,6 +166,7 @@ def _finetune_status(job) -> None:
 
 def panel() -> None:
     """The person's digits: a count of each, download, upload, undo, start over, and the fine-tune."""
+    _take_upload(st.session_state.get("personal_upload"))  # before the counts, which it changes
     digits = current()
     kind, text = st.session_state.pop("panel_message", (None, None))
     if kind:
@@ -183,7 +184,7 @@ def panel() -> None:
     with c3.popover("Start over", icon=":material/delete:", disabled=not len(digits)):
         st.write(f"Forget all {len(digits)} of your digits? Download them first to keep them.")
         st.button("Forget them", type="primary", on_click=lambda: change(lambda _: personal.empty()))
-    _take_upload(st.file_uploader("Add digits from a file you downloaded here", type=["npz"], key="personal_upload"))
+    st.file_uploader("Add digits from a file you downloaded here", type=["npz"], key="personal_upload")
 
     job = st.session_state.get("my_job")
     busy = job is not None and (job.active or job.waiting)

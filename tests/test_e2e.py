@@ -170,10 +170,11 @@ def test_an_upload_is_predicted_and_a_bad_one_gets_a_message(page, server, tmp_p
     draw_digit(ink=0, background=255).convert("RGB").save(seven)
     notes.write_bytes(b"this is not an image")
     open_page(page, server, "/draw")
-    page.locator("input[type='file']").set_input_files(str(seven))
+    picture = page.get_by_role("region", name="…or upload a picture of a digit").locator("input[type='file']")
+    picture.set_input_files(str(seven))
     digit = page.locator("[data-testid='predicted-digit']")
     expect(digit).to_have_text("7", timeout=15_000)
-    page.locator("input[type='file']").set_input_files(str(notes))
+    picture.set_input_files(str(notes))
     expect(page.get_by_text("Cannot read notes.png: not a readable image")).to_be_visible(timeout=15_000)
     expect(digit).to_have_count(0)
 
@@ -223,5 +224,14 @@ def test_a_visitors_digits_stay_in_their_session(page, tmp_path):
         expect(page.get_by_text("1 digit (at most 500). They are kept only while this tab is open")).to_be_visible()
         with page.expect_download() as download:
             page.get_by_role("button", name="Download (.npz)").click()
-        assert len(personal.load(download.value.path())) == 1
+        kept = tmp_path / "my-digits.npz"
+        download.value.save_as(kept)
+        assert len(personal.load(kept)) == 1
         assert not (store / "personal.npz").exists()
+        digits_file = page.get_by_role("region", name="Add digits from a file you downloaded here")
+        digits_file.locator("input[type='file']").set_input_files(str(kept))
+        expect(page.get_by_text("Added 0 of the 1 digits in my-digits.npz (the others were in your set "
+                                "already).")).to_be_visible()
+        (tmp_path / "junk.npz").write_bytes(b"not a set of digits")
+        digits_file.locator("input[type='file']").set_input_files(str(tmp_path / "junk.npz"))
+        expect(page.get_by_text("Not added: junk.npz is not an .npz file")).to_be_visible()
