@@ -81,21 +81,16 @@ def _add(prediction, digit: int, key: str, on_added) -> None:
         return  # a second press of the same button, or of another one for the same drawing
     problem = change(lambda digits: personal.add(digits, prediction.model_input, digit))
     if problem:
-        st.session_state.teach_message = ("error", problem)
+        st.session_state.panel_message = ("error", f"Not added: {problem}")
         return
     st.session_state.taught_drawing = key
-    st.session_state.teach_message = ("added", f"Added a {digit} to your digits ({len(current())} in all).")
+    st.session_state.panel_message = ("toast", f"Added a {digit} to your digits ({len(current())} in all).")
     on_added()
 
 
 def feedback(prediction, key: str, on_added) -> None:
     """Under an answer: "Right" or "No, it's a …" (one click either way); `on_added()` runs after.
     `key` names the drawing: one key, one example, however often its buttons are pressed."""
-    kind, text = st.session_state.pop("teach_message", (None, None))
-    if kind == "error":
-        st.error(f"Not added: {text}")
-    elif kind == "added":
-        st.toast(text, icon="✅")
     if st.session_state.get("taught_drawing") == key:
         st.caption("✓ In your digits. Draw another, or fine-tune on them below.")
         return
@@ -169,7 +164,9 @@ def panel() -> None:
     _take_upload(st.session_state.get("personal_upload"))  # before the counts, which it changes
     digits = current()
     kind, text = st.session_state.pop("panel_message", (None, None))
-    if kind:
+    if kind == "toast":
+        st.toast(text, icon=":material/check_circle:")
+    elif kind:
         getattr(st, kind)(text)
     counts = pd.DataFrame([digits.counts()], columns=[str(d) for d in range(10)], index=["your digits"])
     st.dataframe(counts, width="stretch")
