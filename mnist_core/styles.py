@@ -92,9 +92,11 @@ def four_template(rng: np.random.Generator) -> list:
 
 
 def nine_template(rng: np.random.Generator) -> list:
-    """A loop and a straight stem down from its right side."""
+    """A loop, closed or left open, and a straight stem down from its right side."""
     ry = rng.uniform(0.18, 0.28)
     loop = ellipse(0.5, ry, rng.uniform(0.25, 0.4), ry, start=rng.uniform(0, 1.5), n=20)
+    if rng.random() < 0.4:
+        loop = loop[:rng.integers(13, 19)]  # a loop left open, as quick hands write it
     x = 0.5 + rng.uniform(0.2, 0.4)
     return [loop + [(x, ry)], [(x, ry * rng.uniform(0.6, 1.4)), (x + rng.normal(0, 0.08), 1.0)]]
 
