@@ -17,8 +17,8 @@ from .preprocess import to_model_input
 from .strokes import draw_strokes, ellipse
 
 SCALE = 10  # MNIST's 28 px drawn on a 280 px canvas
-STYLES = {"slashed 0": (0, 0.45), "1 with flag": (1, 0.15), "7 with crossbar": (7, 0.12),
-          "two-stroke 4": (4, 0.18), "straight-stem 9": (9, 0.1)}  # label, share of the images
+STYLES = {"slashed 0": (0, 0.4), "1 with flag": (1, 0.2), "7 with crossbar": (7, 0.12),
+          "two-stroke 4": (4, 0.16), "straight-stem 9": (9, 0.12)}  # label, share of the images
 
 
 def _on_canvas(digit: np.ndarray) -> tuple[np.ndarray, float]:
