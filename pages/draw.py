@@ -92,13 +92,9 @@ def show_answer(drawing: canvas.Drawing, upload, in_view) -> None:
         show_on_map(prediction)
 
 
-# A fine-tune takes seconds to a minute: while this session's waits or runs, the fragment polls.
-st.session_state.seen_job = job_state()
-
-
-@st.fragment(run_every=1.0 if st.session_state.seen_job[1] else None)
+@st.fragment
 def draw_and_read() -> None:
-    """The canvas, its answer and the person's digits: a stroke reruns only this, not the page around it."""
+    """The canvas and its answer: a stroke reruns only this, not the page around it."""
     left, right = st.columns([1, 1], gap="large")
     with left:
         pen_width = st.slider("Pen width", 6, 40, 18,
@@ -114,6 +110,17 @@ def draw_and_read() -> None:
         return
     with right:
         show_answer(drawing, upload, in_view)
+    if teach.changed_since_shown():
+        st.rerun(scope="app")  # a digit was added: the panel below counts it
+
+
+# A fine-tune takes seconds to a minute: while this session's waits or runs, the panel polls.
+st.session_state.seen_job = job_state()
+
+
+@st.fragment(run_every=1.0 if st.session_state.seen_job[1] else None)
+def digits_panel() -> None:
+    """The person's digits and the fine-tune: its own fragment, so that a stroke does not redraw it."""
     st.subheader("Teach it your handwriting")
     teach.panel()
     if job_state() != st.session_state.seen_job:
@@ -121,4 +128,6 @@ def draw_and_read() -> None:
 
 
 draw_and_read()
+if clf is not None:
+    digits_panel()
 canvas.keep_toolbar_off_the_canvas()

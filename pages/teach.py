@@ -68,7 +68,18 @@ def change(how) -> str | None:
                 st.session_state.personal_file = (path.stat().st_mtime_ns, new)
     except (PersonalSetError, OSError) as exc:
         return without_paths(exc)
+    st.session_state.digits_changes = st.session_state.get("digits_changes", 0) + 1
     return None
+
+
+def changed_since_shown() -> bool:
+    """Whether the digits changed after the panel last drew them (from a button under the answer);
+    True once per change, so that the whole page's rerun it calls for does not ask again."""
+    changes = st.session_state.get("digits_changes", 0)
+    if changes == st.session_state.get("digits_shown", 0):
+        return False
+    st.session_state.digits_shown = changes
+    return True
 
 
 def drawing_id(prediction) -> str:
@@ -163,6 +174,7 @@ def panel() -> None:
     """The person's digits: a count of each, download, upload, undo, start over, and the fine-tune."""
     _take_upload(st.session_state.get("personal_upload"))  # before the counts, which it changes
     digits = current()
+    st.session_state.digits_shown = st.session_state.get("digits_changes", 0)
     kind, text = st.session_state.pop("panel_message", (None, None))
     if kind == "toast":
         st.toast(text, icon=":material/check_circle:")
