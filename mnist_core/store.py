@@ -192,7 +192,15 @@ def save_model(model, card: dict, gallery: Gallery, digit_map: DigitMap | None =
                store: Path | None = None) -> StoredRun:
     """Save a Keras network with its card, test gallery and map (if any) atomically as `card["name"]`."""
     store, name = store or store_dir(), card["name"]
-    check_new_name(name, store, saving=True)
+    try:
+        check_new_name(name, store, saving=True)
+    except ConfigError as exc:  # taken while it trained (another process saved that name): keep the network
+        temp = hidden_folder(store, f".tmp-{name}-")
+        model.save(temp / MODEL_FILE)
+        kept = keep_unsaved(temp, name)
+        raise StoreError(f"could not save {name!r}: {exc}; the trained network is kept in the model store as "
+                         f"{(kept or temp).name}/{MODEL_FILE} (`python -m mnist_core import` it under another name)",
+                         kept or temp) from exc
     try:
         check_gallery(gallery, f"run {name!r}")
     except GalleryError as exc:

@@ -13,8 +13,8 @@ from mnist_core.data import split_validation
 from mnist_core.evaluate import evaluate_probabilities, model_probabilities
 from mnist_core.gallery import build_gallery
 from mnist_core.checkpoint import abandoned_checkpoints, claim_checkpoint
-from mnist_core.store import (StoreError, check_new_name, delete_run, find_run, list_runs, load_keras_model,
-                              remove_stale_temporaries)
+from mnist_core.store import (StoreError, check_new_name, delete_run, find_run, list_runs, load_keras_file,
+                              load_keras_model, remove_stale_temporaries)
 from mnist_core.store import save_run as store_save_run
 from mnist_core.train import train
 from tests.conftest import ROOT, tiny_arrays
@@ -52,8 +52,14 @@ def test_save_list_find_delete(tiny, store):
     clf = load_classifier("first")
     keras_out = result.model.predict(data.x_test[:5, ..., None] / 255.0, verbose=0)
     assert np.allclose(clf.probabilities(data.x_test[:5] / 255.0), keras_out, atol=1e-5)
-    with pytest.raises(ConfigError, match="a model called 'first' already exists"):
-        save_run(tiny, "first")
+    with pytest.raises(StoreError, match="could not save 'first': a model called 'first' already exists") as taken:
+        save_run(tiny, "first")  # a name taken while it trained: the network is kept, not lost
+    kept = taken.value.kept
+    assert kept.name.startswith(".unsaved-first-") and f"kept in the model store as {kept.name}/model.keras" in str(
+        taken.value)
+    assert [r.name for r in list_runs() if not r.bundled] == ["first"]  # never listed, never swept
+    np.testing.assert_allclose(load_keras_file(kept / "model.keras").predict(data.x_test[:5, ..., None] / 255.0,
+                                                                             verbose=0), keras_out, atol=1e-6)
     delete_run("first")
     assert not (store / "first").exists() and "first" not in [r.name for r in list_runs()]
 
@@ -88,7 +94,7 @@ def test_read_only_store(tiny, tmp_path, monkeypatch):
 def test_bundled_cannot_be_deleted_or_shadowed(tiny, store):
     with pytest.raises(StoreError, match="bundled model and cannot be deleted"):
         delete_run("default")
-    with pytest.raises(ConfigError, match="a model called 'default' already exists"):
+    with pytest.raises(StoreError, match="a model called 'default' already exists.*network is kept"):
         save_run(tiny, "default")
 
 
