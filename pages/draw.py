@@ -77,8 +77,10 @@ def show_answer(drawing: canvas.Drawing, upload, in_view) -> None:
     why = explain(clf, prediction.model_input)
     st.html(charts.answer_card(prediction, f"Model {clf.name} · from the {source}", why))
     in_view.html(charts.answer_on_a_phone(prediction))
-    teach.feedback(prediction, f"{st.session_state.canvas_round}-{teach.drawing_id(prediction)}",
-                   on_added=next_drawing if upload is None else lambda: None)
+    round_, this = st.session_state.canvas_round, teach.drawing_id(prediction)
+    # An upload stays in the uploader after it is added: its key must not change with the round.
+    teach.feedback(prediction, f"upload-{this}" if upload is not None else f"{round_}-{this}", round_,
+                   on_added=next_drawing)
     if st.toggle("Inside the network", help="What each convolution detects in your drawing: one small "
                                             "picture per filter, bright where it responds."):
         layers = clf.feature_maps(prediction.model_input)

@@ -99,17 +99,18 @@ def _add(prediction, digit: int, key: str, on_added) -> None:
     on_added()
 
 
-def feedback(prediction, key: str, on_added) -> None:
+def feedback(prediction, drawing: str, round_: int, on_added) -> None:
     """Under an answer: "Right" or "No, it's a …" (one click either way); `on_added()` runs after.
-    `key` names the drawing: one key, one example, however often its buttons are pressed."""
-    if st.session_state.get("taught_drawing") == key:
+    `drawing` names the drawing (one example per drawing, however often its buttons are pressed);
+    the widgets keep their keys for the whole canvas round, so a stroke updates them, not remakes them."""
+    if st.session_state.get("taught_drawing") == drawing:
         st.caption("✓ In your digits. Draw another, or fine-tune on them below.")
         return
     answer = prediction.digit
-    st.button(f"Right, it's a {answer}", icon=":material/check:", key=f"right-{key}", on_click=_add,
-              args=(prediction, answer, key, on_added), help="Keep this drawing in your digits, to teach the model")
-    st.pills("No, it's a …", [d for d in range(10) if d != answer], key=f"wrong-{key}",
-             on_change=lambda: _add(prediction, st.session_state[f"wrong-{key}"], key, on_added),
+    st.button(f"Right, it's a {answer}", icon=":material/check:", key=f"right-{round_}", on_click=_add,
+              args=(prediction, answer, drawing, on_added), help="Keep this drawing in your digits, to teach the model")
+    st.pills("No, it's a …", list(range(10)), key=f"wrong-{round_}",
+             on_change=lambda: _add(prediction, st.session_state[f"wrong-{round_}"], drawing, on_added),
              help="Keep this drawing in your digits with the right answer, to teach the model")
 
 
