@@ -164,9 +164,8 @@ def cmd_finetune(args) -> int:
     """Teach a copy of a run the digits in --examples: half of each digit taught, the other half held
     out to measure it before and after; saved as the run --name, its card naming its parent."""
     from .finetune import before_after, finetune, split
-    from .gallery import GalleryError
     from .personal import read_examples
-    from .store import load_keras_model, save_run
+    from .store import StoreError, load_keras_model, save_run
 
     stop = _stop_on_signals()
     store = Path(args.store) if args.store else store_dir()
@@ -186,7 +185,7 @@ def cmd_finetune(args) -> int:
     try:
         gallery = parent_run.gallery()
         known = gallery.probabilities if np.array_equal(gallery.labels, y_test) else None
-    except (GalleryError, OSError):
+    except StoreError:
         known = None  # a run saved before galleries existed: run the parent on the test set again
     figures = before_after(parent, result.model, held_out, x_test, y_test, known)
     personal_figures = dict(taught=len(taught), held_out=len(held_out), counts=personal.counts(),
