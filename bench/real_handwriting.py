@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mnist_core import DrawingError, load_classifier, to_model_input  # noqa: E402
-from mnist_core.preprocess import ink_map  # noqa: E402
+from mnist_core.preprocess import ink_map, thicken  # noqa: E402
 from mnist_core.strokes import random_canvas_drawing  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "unipen_dev.json.gz"
@@ -87,7 +87,7 @@ def measure(clf, samples: list[dict], seed: int) -> dict:
     labels = np.array([s["label"] for s in samples])
     drawings = canvas_drawings(samples, seed)
     inputs, refused = model_inputs(drawings)
-    probabilities = np.concatenate([clf.probabilities(inputs[i:i + 500]) for i in range(0, len(inputs), 500)])
+    probabilities = np.concatenate([clf.probabilities(thicken(inputs[i:i + 500])) for i in range(0, len(inputs), 500)])
     predicted = np.where(refused, -1, probabilities.argmax(axis=1))
     baseline = np.concatenate([clf.probabilities(np.stack([plain_resize(d) for d in drawings[i:i + 500]]))
                                for i in range(0, len(drawings), 500)]).argmax(axis=1)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .preprocess import DrawingError, read_image, to_model_input
+from .preprocess import DrawingError, read_image, thicken, to_model_input
 
 SEGMENTS = 12
 MAX_SEGMENTS = 64  # bounds the batch: one forward pass per piece
@@ -94,7 +94,7 @@ def explain(clf, model_input, segments: int = SEGMENTS) -> Explanation:
     pieces = labels.max() + 1
     blanked = labels[None] == np.arange(pieces)[:, None, None]
     batch = np.concatenate([image[None], np.where(blanked, 0.0, image[None])])
-    probabilities = clf.probabilities(batch)
+    probabilities = clf.probabilities(thicken(batch))
     digit = int(probabilities[0].argmax())
     second = runner_up(probabilities[0], digit)
     log_p = np.log(np.maximum(probabilities[:, [digit, second]], TINY))
@@ -123,7 +123,7 @@ def deletion_check(clf, explanation: Explanation, fraction: float = 0.2, draws: 
     batch = np.repeat(image.reshape(1, -1), len(chosen), axis=0)
     for row, pixels in zip(batch, chosen):
         row[pixels] = 0.0
-    p = clf.probabilities(batch.reshape(-1, 28, 28))[:, explanation.digit]
+    p = clf.probabilities(thicken(batch.reshape(-1, 28, 28)))[:, explanation.digit]
     return float(p[0]), float(p[1:].mean())
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from .config import TrainConfig
 from .personal import PersonalSet
+from .preprocess import thicken
 from .train import BATCH, EPOCH, STOPPED, Progress, TrainingResult, batch_pipeline
 
 PRESET = "personal"  # what a fine-tuned run's card says it is
@@ -40,6 +41,11 @@ def split(personal: PersonalSet, seed: int = 0) -> tuple[PersonalSet, PersonalSe
         taught.append(order[len(order) // 2:])
     picks = (np.sort(np.concatenate(part)).astype(np.int64) for part in (taught, held_out))
     return tuple(PersonalSet(personal.x[i], personal.y[i]) for i in picks)
+
+
+def as_read(pixels: np.ndarray) -> np.ndarray:
+    """A person's uint8 digits as the Draw page reads their drawings (preprocess.thicken)."""
+    return np.round(thicken(pixels.astype(np.float32) / 255) * 255).astype(np.uint8)
 
 
 def mixed_batches(personal_x: np.ndarray, personal_y: np.ndarray, mnist_x: np.ndarray, mnist_y: np.ndarray,
@@ -82,7 +88,8 @@ def finetune(parent, personal_x: np.ndarray, personal_y: np.ndarray, mnist_x: np
              on_progress: Callable[[Progress], None] | None = None,
              stop: threading.Event | None = None) -> TrainingResult:
     """A copy of the Keras network `parent` taught the personal digits (uint8 N x 28 x 28 and labels,
-    as a PersonalSet holds them), with MNIST training digits replayed (uint8, as data.Mnist holds them).
+    as a PersonalSet holds them, read as the Draw page reads drawings), with MNIST training digits
+    replayed (uint8, as data.Mnist holds them).
 
     The result is a TrainingResult of preset "personal": one epoch of `steps` batches, its history
     the epoch's training loss and accuracy (no validation), its wall time the training's alone.
@@ -106,7 +113,7 @@ def finetune(parent, personal_x: np.ndarray, personal_y: np.ndarray, mnist_x: np
     fit_model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=keras.losses.CategoricalCrossentropy(),
                       metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
     fit_model.optimizer.build(fit_model.trainable_variables)  # one trace of the step, not two (see train.py)
-    x, y = mixed_batches(personal_x, personal_y, mnist_x, mnist_y, steps, batch_size, personal_per_batch,
+    x, y = mixed_batches(as_read(personal_x), personal_y, mnist_x, mnist_y, steps, batch_size, personal_per_batch,
                          np.random.default_rng(seed))
     result = TrainingResult(model=model, config=config)
     stop = stop or threading.Event()
@@ -155,7 +162,7 @@ class BeforeAfter:
 
 def before_after(parent, child, held_out: PersonalSet, x_test: np.ndarray, y_test: np.ndarray,
                  parent_test_probabilities: np.ndarray | None = None) -> BeforeAfter:
-    """Both Keras networks on `held_out` and on the test set (uint8). The parent's test probabilities
+    """Both Keras networks on `held_out` (read as drawings are) and on the test set (uint8). The parent's test probabilities
     may be given (its run's gallery holds them) to spare running it on the test set again."""
     from .evaluate import model_probabilities
 
@@ -163,5 +170,6 @@ def before_after(parent, child, held_out: PersonalSet, x_test: np.ndarray, y_tes
         parent_test_probabilities = model_probabilities(parent, x_test)
     test_probabilities = model_probabilities(child, x_test)
     mnist = [float((p.argmax(axis=1) == y_test).mean()) for p in (parent_test_probabilities, test_probabilities)]
-    return BeforeAfter(accuracy(parent, held_out.x, held_out.y), accuracy(child, held_out.x, held_out.y), *mnist,
+    held_out_x = as_read(held_out.x)
+    return BeforeAfter(accuracy(parent, held_out_x, held_out.y), accuracy(child, held_out_x, held_out.y), *mnist,
                        test_probabilities)

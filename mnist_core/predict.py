@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .preprocess import to_model_input
+from .preprocess import thicken, to_model_input
 from .store import StoreError, StoredRun, check_shapes, find_run
 
 
@@ -17,7 +17,7 @@ from .store import StoreError, StoredRun, check_shapes, find_run
 class Prediction:
     digit: int
     probabilities: np.ndarray  # 10 floats summing to 1
-    model_input: np.ndarray  # the 28x28 image the network saw
+    model_input: np.ndarray  # the drawing as a 28x28 MNIST-style image (the network reads it thickened)
 
     @property
     def confidence(self) -> float:
@@ -44,18 +44,19 @@ class Classifier:
         return self._run(images, self.output_names[:1])[0]
 
     def feature_maps(self, model_input: np.ndarray) -> list[np.ndarray]:
-        """Each convolution's activation maps for one 28x28 input, as H x W x channels arrays;
-        empty for a network without convolutions or a file exported without them."""
+        """Each convolution's activation maps for one drawing's 28x28 input (read as predict reads
+        it), as H x W x channels arrays; empty for a network without convolutions or a file
+        exported without them."""
         names = [o.name for o in self.session.get_outputs()[1:] if len(o.shape) == 4]
-        return [maps[0] for maps in self._run(model_input, names)] if names else []
+        return [maps[0] for maps in self._run(thicken(model_input), names)] if names else []
 
     def final_features(self, model_input: np.ndarray) -> np.ndarray | None:
-        """What the last layer reads for one 28x28 input, as a (D,) vector (what places it on the map);
-        None for a file exported without it."""
+        """What the last layer reads for one drawing's 28x28 input, as a (D,) vector (what places
+        it on the map); None for a file exported without it."""
         last = self.session.get_outputs()[-1]
         if len(self.output_names) < 2 or len(last.shape) != 2:
             return None
-        return self._run(model_input, [last.name])[0][0]
+        return self._run(thicken(model_input), [last.name])[0][0]
 
     def _run(self, images: np.ndarray, names: list) -> list[np.ndarray]:
         batch = np.ascontiguousarray(np.asarray(images, np.float32).reshape(-1, 28, 28, 1))
@@ -64,7 +65,7 @@ class Classifier:
     def predict(self, image: np.ndarray) -> Prediction:
         """A drawing or photo of any size (see preprocess) → the digit and its probabilities."""
         model_input = to_model_input(image)
-        probabilities = self.probabilities(model_input)[0]
+        probabilities = self.probabilities(thicken(model_input))[0]
         return Prediction(int(probabilities.argmax()), probabilities, model_input)
 
 

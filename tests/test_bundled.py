@@ -9,7 +9,7 @@ from mnist_core import evaluate_probabilities, find_run, load_classifier, load_t
 from mnist_core.cli import parser
 from mnist_core.training_commands import config_from_args
 from mnist_core.config import TrainConfig
-from mnist_core.preprocess import NothingDrawnError
+from mnist_core.preprocess import NothingDrawnError, thicken, to_model_input
 from mnist_core.store import BUNDLED_DIR
 from tests.conftest import draw_digit
 
@@ -46,6 +46,15 @@ def test_predicts_a_drawing_and_refuses_a_blank():
     assert prediction.probabilities.sum() == pytest.approx(1, abs=1e-5)
     with pytest.raises(NothingDrawnError):
         clf.predict(np.zeros((280, 280, 4), np.uint8))
+
+
+def test_a_drawing_is_read_thickened_and_shown_as_drawn():
+    clf = load_classifier()
+    image = np.asarray(draw_digit(width=6))
+    prediction = clf.predict(image)
+    np.testing.assert_array_equal(prediction.model_input, to_model_input(image))
+    np.testing.assert_allclose(prediction.probabilities, clf.probabilities(thicken(to_model_input(image)))[0], atol=1e-6)
+    assert np.abs(prediction.probabilities - clf.probabilities(to_model_input(image))[0]).max() > 1e-4
 
 
 def test_import_does_not_load_tensorflow():

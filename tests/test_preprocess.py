@@ -5,8 +5,9 @@ import zlib
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
-from mnist_core.preprocess import DrawingError, NothingDrawnError, read_image, to_model_input
+from mnist_core.preprocess import DrawingError, NothingDrawnError, read_image, thicken, to_model_input
 from tests.conftest import draw_digit
 
 
@@ -20,8 +21,23 @@ def test_output_is_mnist_like():
     assert 0 <= x.min() and x.max() == pytest.approx(1.0, abs=0.05)
     rows = np.flatnonzero(x.max(axis=1) > 0.1)
     assert rows[-1] - rows[0] + 1 in (19, 20, 21)  # longer side scaled to 20 px
-    from scipy import ndimage
     assert np.allclose(ndimage.center_of_mass(x), (14, 14), atol=0.6)
+
+
+def test_thicken_adds_a_rim_of_half_the_ink_around_the_strokes():
+    plain = reference()
+    thick = thicken(plain)
+    assert thick.shape == (28, 28) and thick.dtype == np.float32 and thick.max() <= 1.0
+    assert (thick >= plain - 1e-6).all() and thick.sum() > 1.3 * plain.sum()
+    new = (plain == 0) & (thick > 0)
+    assert new.sum() > 20 and thick[new].max() <= 0.5 + 1e-6
+    assert ndimage.binary_dilation(plain > 0, np.ones((3, 3), bool))[new].all()  # only next to the strokes
+    assert np.allclose(ndimage.center_of_mass(thick), ndimage.center_of_mass(plain), atol=0.25)
+    line = np.zeros((28, 28), np.float32)
+    line[5:20, 10] = 1.0
+    assert thicken(line)[5:20, 9:12].tolist() == [[0.5, 1.0, 0.5]] * 15  # one pixel wide → two
+    batch = thicken(np.stack([plain, np.zeros_like(plain), line]))
+    assert np.array_equal(batch[0], thick) and not batch[1].any() and np.array_equal(batch[2], thicken(line))
 
 
 @pytest.mark.parametrize("variant", ["shifted", "scaled", "inverted", "transparent", "rgb", "small canvas"])
