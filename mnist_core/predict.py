@@ -23,6 +23,11 @@ class Prediction:
     def confidence(self) -> float:
         return float(self.probabilities[self.digit])
 
+    @property
+    def network_input(self) -> np.ndarray:
+        """What the network read: model_input thickened (preprocess.thicken)."""
+        return thicken(self.model_input)
+
 
 @dataclass
 class Classifier:

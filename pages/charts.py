@@ -62,7 +62,7 @@ def answer_card(prediction, caption: str, explanation=None) -> str:
         f"{prediction.digit}</div>"
         "<div style='font-size:0.875rem;margin-top:0.5rem'>Confidence</div>"
         f"<div style='font-size:2.25rem;line-height:1.2' data-testid='confidence'>{prediction.confidence:.1%}</div></div>"
-        + _figure(png_data_uri(prediction.model_input), "the 28×28 image the model saw", "What the network saw (28×28)")
+        + _figure(png_data_uri(prediction.network_input), "the 28×28 image the model saw", "What the network saw (28×28)")
         + (_figure(png_data_uri(saliency_image(explanation, scale=4)),
                    f"which strokes pushed toward {explanation.digit} and which toward {explanation.runner_up}",
                    f"Why: <span style='color:#d62728'>red</span> pushed toward {explanation.digit}, "

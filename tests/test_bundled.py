@@ -53,6 +53,7 @@ def test_a_drawing_is_read_thickened_and_shown_as_drawn():
     image = np.asarray(draw_digit(width=6))
     prediction = clf.predict(image)
     np.testing.assert_array_equal(prediction.model_input, to_model_input(image))
+    np.testing.assert_array_equal(prediction.network_input, thicken(to_model_input(image)))
     np.testing.assert_allclose(prediction.probabilities, clf.probabilities(thicken(to_model_input(image)))[0], atol=1e-6)
     assert np.abs(prediction.probabilities - clf.probabilities(to_model_input(image))[0]).max() > 1e-4
 
