@@ -108,7 +108,7 @@ def main() -> None:
                                    personal_per_batch=args.personal_per_batch, learning_rate=args.lr, seed=args.seed)
         seconds = time.perf_counter() - started
         measured = finetune.before_after(parent, result.model, held_out, data.x_test, data.y_test, parent_test)
-        answers = model_probabilities(result.model, held_out.x).argmax(axis=1)
+        answers = model_probabilities(result.model, finetune.as_read(held_out.x)).argmax(axis=1)
         wrong = np.flatnonzero(answers != held_out.y)
         misread += [(held_out.x[i], held_out.y[i], answers[i]) for i in wrong]
         rows.append(dict(writer=name, digits=len(personal), refused=refused, taught=len(taught), held_out=len(held_out),
