@@ -17,16 +17,12 @@ from .store import StoreError, StoredRun, check_shapes, find_run
 class Prediction:
     digit: int
     probabilities: np.ndarray  # 10 floats summing to 1
-    model_input: np.ndarray  # the drawing as a 28x28 MNIST-style image (the network reads it thickened)
+    model_input: np.ndarray  # the drawing as a 28x28 MNIST-style image
+    network_input: np.ndarray  # what the network read: model_input thickened (preprocess.thicken)
 
     @property
     def confidence(self) -> float:
         return float(self.probabilities[self.digit])
-
-    @property
-    def network_input(self) -> np.ndarray:
-        """What the network read: model_input thickened (preprocess.thicken)."""
-        return thicken(self.model_input)
 
 
 @dataclass
@@ -48,20 +44,20 @@ class Classifier:
         """N x 28 x 28 floats in [0, 1] → N x 10 probabilities."""
         return self._run(images, self.output_names[:1])[0]
 
-    def feature_maps(self, model_input: np.ndarray) -> list[np.ndarray]:
-        """Each convolution's activation maps for one drawing's 28x28 input (read as predict reads
-        it), as H x W x channels arrays; empty for a network without convolutions or a file
+    def feature_maps(self, network_input: np.ndarray) -> list[np.ndarray]:
+        """Each convolution's activation maps for one 28x28 input (Prediction.network_input for a
+        drawing), as H x W x channels arrays; empty for a network without convolutions or a file
         exported without them."""
         names = [o.name for o in self.session.get_outputs()[1:] if len(o.shape) == 4]
-        return [maps[0] for maps in self._run(thicken(model_input), names)] if names else []
+        return [maps[0] for maps in self._run(network_input, names)] if names else []
 
-    def final_features(self, model_input: np.ndarray) -> np.ndarray | None:
-        """What the last layer reads for one drawing's 28x28 input, as a (D,) vector (what places
-        it on the map); None for a file exported without it."""
+    def final_features(self, network_input: np.ndarray) -> np.ndarray | None:
+        """What the last layer reads for one 28x28 input (Prediction.network_input for a drawing),
+        as a (D,) vector (what places it on the map); None for a file exported without it."""
         last = self.session.get_outputs()[-1]
         if len(self.output_names) < 2 or len(last.shape) != 2:
             return None
-        return self._run(thicken(model_input), [last.name])[0][0]
+        return self._run(network_input, [last.name])[0][0]
 
     def _run(self, images: np.ndarray, names: list) -> list[np.ndarray]:
         batch = np.ascontiguousarray(np.asarray(images, np.float32).reshape(-1, 28, 28, 1))
@@ -70,8 +66,9 @@ class Classifier:
     def predict(self, image: np.ndarray) -> Prediction:
         """A drawing or photo of any size (see preprocess) → the digit and its probabilities."""
         model_input = to_model_input(image)
-        probabilities = self.probabilities(thicken(model_input))[0]
-        return Prediction(int(probabilities.argmax()), probabilities, model_input)
+        network_input = thicken(model_input)
+        probabilities = self.probabilities(network_input)[0]
+        return Prediction(int(probabilities.argmax()), probabilities, model_input, network_input)
 
 
 def load_classifier(name: str | None = None, store=None, threads: int = 1) -> Classifier:

@@ -42,7 +42,7 @@ def show_on_map(prediction) -> None:
     except (MapError, GalleryError) as exc:
         st.caption(f"{without_paths(exc)}.")
         return
-    features = clf.final_features(prediction.model_input)
+    features = clf.final_features(prediction.network_input)
     if features is None or features.shape != digit_map.mean.shape:
         st.caption(f"{clf.name} was exported without the features that place a drawing on its map.")
         return
@@ -83,7 +83,7 @@ def show_answer(drawing: canvas.Drawing, upload, in_view) -> None:
                    on_added=next_drawing)
     if st.toggle("Inside the network", help="What each convolution detects in your drawing: one small "
                                             "picture per filter, bright where it responds."):
-        layers = clf.feature_maps(prediction.model_input)
+        layers = clf.feature_maps(prediction.network_input)
         if not layers:
             st.caption(f"{clf.name} has no convolutions to show (or was exported without them).")
         for number, maps in enumerate(layers, start=1):
