@@ -115,6 +115,10 @@ def test_train_form_refuses_a_bad_value_and_a_bad_name(store):
     at.button[0].click().run()
     assert "Not started: epochs must be between 1 and 500, got 1000000000" in texts(at)
     next(n for n in at.number_input if n.label == "Epochs").set_value(1)
+    next(n for n in at.number_input if n.label == "Handwriting-style images").set_value(40000)
+    at.button[0].click().run()
+    assert "Not started: style images must be between 0 and 30000, got 40000" in texts(at)
+    next(n for n in at.number_input if n.label == "Handwriting-style images").set_value(0)
     for name, message in (("../evil", "run name '../evil' may not contain"),
                           ("default", "a model called 'default' already exists")):
         at.text_input[0].set_value(name)
