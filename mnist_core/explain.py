@@ -4,8 +4,9 @@ The ink of the 28x28 model input is cut into SEGMENTS short pieces of stroke (ne
 pixels, grouped by k-means on their positions). Each piece is blanked in turn and the network
 reads every variant in one batched call, each thickened afterwards as a drawing is read (so a
 blanked piece leaves no rim behind, see preprocess.thicken); a piece's worth is how much
-blanking it lowers log(p(answer) / p(runner-up)). Positive pieces pushed the network toward its answer, negative
-ones toward the runner-up. Only the served ONNX network is used, so no TensorFlow is needed.
+blanking it lowers log(p(answer) / p(runner-up)). Positive pieces pushed the network toward its
+answer, negative ones toward the runner-up. Only the served ONNX network is used, so no
+TensorFlow is needed.
 
 Pieces of stroke rather than square windows: a window mostly blanks background, and at the
 same number of forward passes stroke pieces rank the ink more faithfully and follow the pen.

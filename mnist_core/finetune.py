@@ -162,8 +162,9 @@ class BeforeAfter:
 
 def before_after(parent, child, held_out: PersonalSet, x_test: np.ndarray, y_test: np.ndarray,
                  parent_test_probabilities: np.ndarray | None = None) -> BeforeAfter:
-    """Both Keras networks on `held_out` (read as drawings are) and on the test set (uint8). The parent's test probabilities
-    may be given (its run's gallery holds them) to spare running it on the test set again."""
+    """Both Keras networks on `held_out` (read as drawings are) and on the test set (uint8). The
+    parent's test probabilities may be given (its run's gallery holds them) to spare running it on
+    the test set again."""
     from .evaluate import model_probabilities
 
     if parent_test_probabilities is None:
