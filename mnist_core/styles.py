@@ -55,7 +55,7 @@ def flag_one(mask: np.ndarray, rng: np.random.Generator) -> list:
     top, bottom, _, _ = _extent(mask)
     height = bottom - top
     xt, xb = _row_centre(mask, top), _row_centre(mask, bottom)
-    length, angle = height * rng.uniform(0.2, 0.5), np.radians(rng.uniform(15, 65))
+    length, angle = height * rng.uniform(0.2, 0.45), np.radians(rng.uniform(30, 65))
     strokes = [[(xt - length * np.cos(angle), top + length * np.sin(angle)), (xt, top)]]
     if rng.random() < 0.5:
         width = height * rng.uniform(0.3, 0.7)
