@@ -84,7 +84,7 @@ def four_template(rng: np.random.Generator) -> list:
     stem = rng.uniform(0.6, 0.8)
     if rng.random() < 0.5:  # open top: two uprights
         arm = [(rng.uniform(0.05, 0.25), rng.uniform(0, 0.1)), (rng.uniform(0.05, 0.2), bar),
-               (rng.uniform(stem - 0.05, 1.0), bar - rng.uniform(0, 0.05))]
+               (rng.uniform(stem + 0.08, 1.05), bar - rng.uniform(0, 0.05))]  # the bar crosses the stem: no 9
     else:  # slanted arm, the bar ending short of or past the stem
         arm = [(rng.uniform(0.3, 0.6), 0.0), (0.0, bar), (rng.uniform(stem - 0.15, 1.0), bar)]
     upright = [(stem + rng.normal(0, 0.03), rng.uniform(0, 0.3)), (stem + rng.normal(0, 0.05), 1.0)]
