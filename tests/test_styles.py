@@ -5,7 +5,7 @@ from scipy import ndimage
 
 from mnist_core.config import make_config
 from mnist_core.strokes import as_canvas_image, draw_strokes, place, random_canvas_drawing
-from mnist_core.styles import STYLES, styled_examples
+from mnist_core.styles import STYLES, flag_one, four_template, styled_examples
 from tests.conftest import tiny_arrays
 
 
@@ -74,3 +74,21 @@ def test_a_slashed_zero_has_ink_beyond_the_plain_zero():
 
 def test_best_preset_adds_style_images():
     assert make_config("best").style_images == 4500 and make_config("quick").style_images == 0
+
+
+def test_a_flag_is_never_a_sevens_bar_and_an_open_four_crosses_its_stem():
+    """A shallow or long flag is how MNIST writes a 7's bar; an open four's bar stopping at its stem
+    is how MNIST writes a 9 with an open loop: neither may be taught as a 1 or a 4."""
+    rng = np.random.default_rng(0)
+    stem = np.zeros((280, 280), bool)
+    stem[40:240, 135:145] = True  # 199 px tall
+    for _ in range(200):
+        (x0, y0), (x1, y1) = flag_one(stem, rng)[0]
+        assert 30 <= np.degrees(np.arctan2(y0 - y1, x1 - x0)) <= 65 and np.hypot(x1 - x0, y1 - y0) <= 0.45 * 199
+    open_fours = 0
+    for _ in range(200):
+        arm, upright = four_template(rng)
+        if arm[0][0] <= 0.25:  # open at the top: the arm starts high on the left
+            open_fours += 1
+            assert arm[-1][0] > upright[0][0] - 0.05  # past the stem (its x varies by a few hundredths)
+    assert open_fours > 50
