@@ -95,9 +95,10 @@ def main() -> None:
     if args.threads:
         limit_threads(args.threads)
 
-    parent = load_keras_model(find_run(args.model))
+    parent_run = find_run(args.model)
+    parent, three_widths = load_keras_model(parent_run), parent_run.three_widths
     data = load_mnist(args.mnist)
-    parent_test = model_probabilities(parent, data.x_test)
+    parent_test = model_probabilities(parent, data.x_test, three_widths=three_widths)
     before_mnist = float((parent_test.argmax(axis=1) == data.y_test).mean())
     rows, misread = [], []
     for index, (name, samples) in enumerate(writers(load_unipen(args.data), args.writers).items()):
@@ -107,8 +108,9 @@ def main() -> None:
         result = finetune.finetune(parent, taught.x, taught.y, data.x_train, data.y_train, steps=args.steps,
                                    personal_per_batch=args.personal_per_batch, learning_rate=args.lr, seed=args.seed)
         seconds = time.perf_counter() - started
-        measured = finetune.before_after(parent, result.model, held_out, data.x_test, data.y_test, parent_test)
-        answers = model_probabilities(result.model, finetune.as_read(held_out.x)).argmax(axis=1)
+        measured = finetune.before_after(parent, result.model, held_out, data.x_test, data.y_test, parent_test,
+                                         three_widths)
+        answers = model_probabilities(result.model, finetune.as_read(held_out.x), three_widths=three_widths).argmax(axis=1)
         wrong = np.flatnonzero(answers != held_out.y)
         misread += [(held_out.x[i], held_out.y[i], answers[i]) for i in wrong]
         rows.append(dict(writer=name, digits=len(personal), refused=refused, taught=len(taught), held_out=len(held_out),

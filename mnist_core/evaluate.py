@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .preprocess import read_at_three_widths
+
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -51,9 +53,15 @@ def scale_images(images: np.ndarray) -> np.ndarray:
     return (images.astype(np.float32) / 255.0)[..., None]
 
 
-def model_probabilities(model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """A Keras network's float32 N x 10 probabilities for uint8 N x 28 x 28 images."""
-    return model.predict(scale_images(images), batch_size=batch_size, verbose=0).astype(np.float32)
+def model_probabilities(model, images: np.ndarray, batch_size: int = 1000, three_widths: bool = False) -> np.ndarray:
+    """A Keras network's float32 N x 10 probabilities for uint8 N x 28 x 28 images, read at three
+    stroke widths when asked (preprocess.read_at_three_widths)."""
+    def probabilities_of(x):
+        return model.predict(x.reshape(-1, 28, 28, 1), batch_size=batch_size, verbose=0)
+
+    x = scale_images(images)
+    probabilities = read_at_three_widths(probabilities_of, x) if three_widths else probabilities_of(x)
+    return probabilities.astype(np.float32)
 
 
 def model_features(model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:

@@ -142,11 +142,14 @@ def finetune(parent, personal_x: np.ndarray, personal_y: np.ndarray, mnist_x: np
     return result
 
 
-def accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
-    """A Keras network's accuracy on uint8 N x 28 x 28 images (NaN when there are none)."""
+def accuracy(model, images: np.ndarray, labels: np.ndarray, three_widths: bool = False) -> float:
+    """A Keras network's accuracy on uint8 N x 28 x 28 images (NaN when there are none), read at
+    three stroke widths when asked."""
     from .evaluate import model_probabilities
 
-    return float((model_probabilities(model, images).argmax(axis=1) == labels).mean()) if len(labels) else math.nan
+    if not len(labels):
+        return math.nan
+    return float((model_probabilities(model, images, three_widths=three_widths).argmax(axis=1) == labels).mean())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,16 +164,17 @@ class BeforeAfter:
 
 
 def before_after(parent, child, held_out: PersonalSet, x_test: np.ndarray, y_test: np.ndarray,
-                 parent_test_probabilities: np.ndarray | None = None) -> BeforeAfter:
-    """Both Keras networks on `held_out` (read as drawings are) and on the test set (uint8). The
-    parent's test probabilities may be given (its run's gallery holds them) to spare running it on
-    the test set again."""
+                 parent_test_probabilities: np.ndarray | None = None, three_widths: bool = False) -> BeforeAfter:
+    """Both Keras networks on `held_out` (read as drawings are) and on the test set (uint8), each
+    read at three stroke widths when the parent is (the copy is read as its parent). The parent's
+    test probabilities may be given (its run's gallery holds them) to spare running it on the test
+    set again."""
     from .evaluate import model_probabilities
 
     if parent_test_probabilities is None:
-        parent_test_probabilities = model_probabilities(parent, x_test)
-    test_probabilities = model_probabilities(child, x_test)
+        parent_test_probabilities = model_probabilities(parent, x_test, three_widths=three_widths)
+    test_probabilities = model_probabilities(child, x_test, three_widths=three_widths)
     mnist = [float((p.argmax(axis=1) == y_test).mean()) for p in (parent_test_probabilities, test_probabilities)]
     held_out_x = as_read(held_out.x)
-    return BeforeAfter(accuracy(parent, held_out_x, held_out.y), accuracy(child, held_out_x, held_out.y), *mnist,
-                       test_probabilities)
+    return BeforeAfter(accuracy(parent, held_out_x, held_out.y, three_widths),
+                       accuracy(child, held_out_x, held_out.y, three_widths), *mnist, test_probabilities)

@@ -32,11 +32,13 @@ MAX_UNPACKED_BYTES = 100_000_000
 IMPORTED = "imported"  # an imported run's preset and `ended`
 
 
-def test_set_views(model, x_test: np.ndarray, y_test: np.ndarray,
-                   probabilities: np.ndarray | None = None) -> tuple[Gallery, DigitMap | None]:
-    """What a run keeps of the test set for Explore: its gallery, and its map (None, with a warning,
-    if the map cannot be made: a run is worth saving without one)."""
-    probabilities = model_probabilities(model, x_test) if probabilities is None else probabilities
+def test_set_views(model, x_test: np.ndarray, y_test: np.ndarray, probabilities: np.ndarray | None = None,
+                   three_widths: bool = False) -> tuple[Gallery, DigitMap | None]:
+    """What a run keeps of the test set for Explore: its gallery (of `probabilities`, else the
+    network's, read at three widths when asked), and its map (None, with a warning, if the map
+    cannot be made: a run is worth saving without one)."""
+    if probabilities is None:
+        probabilities = model_probabilities(model, x_test, three_widths=three_widths)
     gallery = build_gallery(x_test, y_test, probabilities)
     try:
         return gallery, compute_map(model_features(model, x_test))
@@ -48,11 +50,13 @@ def test_set_views(model, x_test: np.ndarray, y_test: np.ndarray,
 def save_trained(result, name: str, x_test: np.ndarray, y_test: np.ndarray, command: str | None, store: Path,
                  **owner) -> tuple[StoredRun, float]:
     """Evaluate a TrainingResult on the test set, then save it with those figures (`owner`: see
-    store.make_card); the run and its test accuracy."""
-    gallery, digit_map = test_set_views(result.model, x_test, y_test)
+    store.make_card); the run and its test accuracy. A network trained with random stroke widths
+    (augmentation on) is read, and so evaluated, at three widths."""
+    three_widths = result.config.augment
+    gallery, digit_map = test_set_views(result.model, x_test, y_test, three_widths=three_widths)
     accuracy = evaluate_probabilities(y_test, gallery.probabilities).accuracy
     return save_run(result, name, gallery, accuracy, command=command, store=store, digit_map=digit_map,
-                    **owner), accuracy
+                    three_widths=three_widths, **owner), accuracy
 
 
 def recover_abandoned(store: Path) -> None:

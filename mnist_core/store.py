@@ -57,6 +57,12 @@ class StoredRun:
     problem: str | None = None  # why the run cannot be used, if it cannot
 
     @property
+    def three_widths(self) -> bool:
+        """Whether its network is read at three stroke widths (preprocess.read_at_three_widths), as
+        its card says: a network trained with random stroke widths is."""
+        return (self.card or {}).get("three_widths") is True
+
+    @property
     def onnx_path(self) -> Path:
         return self.path / ONNX_FILE
 
@@ -139,10 +145,11 @@ def check_new_name(name: str, store: Path | None = None, saving: bool = False) -
 
 
 def make_card(name: str, model, test_accuracy: float, owner: str | None = None, temporary: bool = False,
-              **fields) -> dict:
+              three_widths: bool = False, **fields) -> dict:
     """Everything about a run worth keeping except the weights: `fields` say how it was made;
     `owner` is the owner id of the app session that made it (access.py), and a `temporary` run
-    is a public deployment's visitor's, which the store's quota may delete (quota.py)."""
+    is a public deployment's visitor's, which the store's quota may delete (quota.py).
+    `three_widths`: the network is read at three stroke widths, test accuracy included."""
     import keras
     import tensorflow as tf
 
@@ -150,7 +157,7 @@ def make_card(name: str, model, test_accuracy: float, owner: str | None = None, 
                     numpy=np.__version__)
     return dict(name=name, **fields, test_accuracy=test_accuracy, parameters=int(model.count_params()),
                 created=datetime.now(timezone.utc).isoformat(timespec="seconds"), versions=versions,
-                owner=owner, temporary=temporary)
+                owner=owner, temporary=temporary, three_widths=three_widths)
 
 
 def training_card(result, name: str, test_accuracy: float, command: str | None, **owner) -> dict:
@@ -183,7 +190,7 @@ def keep_unsaved(folder: Path, name: str) -> Path | None:
 def save_run(result, name: str, gallery: Gallery, test_accuracy: float, command: str | None = None,
              store: Path | None = None, digit_map: DigitMap | None = None, **owner) -> StoredRun:
     """Save a TrainingResult, its test gallery, map and accuracy atomically as `name`; never
-    overwrites. `owner`: make_card's owner and temporary, and any more card fields."""
+    overwrites. `owner`: make_card's owner, temporary and three_widths, and any more card fields."""
     return save_model(result.model, training_card(result, name, test_accuracy, command, **owner), gallery,
                       digit_map, store)
 

@@ -187,7 +187,8 @@ def cmd_finetune(args) -> int:
         known = gallery.probabilities if np.array_equal(gallery.labels, y_test) else None
     except StoreError:
         known = None  # a run saved before galleries existed: run the parent on the test set again
-    figures = before_after(parent, result.model, held_out, x_test, y_test, known)
+    three_widths = parent_run.three_widths  # the copy is read as its parent is
+    figures = before_after(parent, result.model, held_out, x_test, y_test, known, three_widths)
     personal_figures = dict(taught=len(taught), held_out=len(held_out), counts=personal.counts(),
                             personal_before=_figure(figures.personal_before),
                             personal_after=_figure(figures.personal_after),
@@ -197,7 +198,8 @@ def cmd_finetune(args) -> int:
                           Path(args.examples).name, "--name", args.name, *seed])
     gallery, digit_map = test_set_views(result.model, x_test, y_test, figures.test_probabilities)
     saved = save_run(result, args.name, gallery, figures.mnist_after, command=command, store=store,
-                     digit_map=digit_map, owner=args.owner, temporary=args.temporary, parent=parent_run.name,
+                     digit_map=digit_map, owner=args.owner, temporary=args.temporary, three_widths=three_widths,
+                     parent=parent_run.name,
                      personal=personal_figures)
     if json_mode:
         _emit(protocol.Saved(saved.name, figures.mnist_after))

@@ -37,16 +37,17 @@ def test_train_then_evaluate_then_list(store, tiny_npz):
     crashed.mkdir(parents=True)
     os.utime(crashed, (time.time() - 3601, time.time() - 3601))
     result = cli("train", "--preset", "quick", "--epochs", "1", "--batch-size", "64", "--validation-size", "100",
-                 "--name", "cli-run", "--data", tiny_npz, check_code=0)
+                 "--augment", "--name", "cli-run", "--data", tiny_npz, check_code=0)
     assert "saved cli-run" in result.stdout and "epoch 1/1" in result.stderr
     assert sorted(os.listdir(store)) == ["cli-run"]
     card = json.loads((store / "cli-run" / "card.json").read_text())
     assert card["command"] == (
         "python -m mnist_core train --preset quick --epochs 1 --batch-size 64 --lr 0.02 --lr-schedule one-cycle "
         "--optimizer adam --label-smoothing 0.1 --dropout 0.0 --no-early-stopping --early-stopping-patience 3 "
-        "--no-augment --seed 0 --style-images 0 "
+        "--augment --seed 0 --style-images 0 "
         f"--validation-size 100 --train-size 0 --name cli-run --data {tiny_npz}")
     assert card["hyperparameters"]["batch_size"] == 64 and card["epochs_done"] == 1
+    assert card["three_widths"] is True  # trained with random stroke widths: read, and evaluated, at three
     result = cli("evaluate", "--model", "cli-run", "--data", tiny_npz, "--json", check_code=0)
     report = json.loads(result.stdout)
     assert report["accuracy"] == pytest.approx(card["test_accuracy"], abs=1e-4)

@@ -32,6 +32,8 @@ def digits_file(tmp_path, count: int = 20) -> tuple:
 @pytest.mark.slow  # a child process with TensorFlow, and an ONNX export
 def test_finetune_prints_its_figures_as_json_and_saves_a_personal_run(tmp_path, store, tiny_npz):
     parent = parent_run(tmp_path, store, tiny_npz)
+    card_file = store / parent / "card.json"  # as if trained with random stroke widths: read at three
+    card_file.write_text(json.dumps({**json.loads(card_file.read_text()), "three_widths": True}))
     path, mine = digits_file(tmp_path)
     result = subprocess.run([sys.executable, "-m", "mnist_core", "finetune", "--model", parent, "--examples", str(path),
                              "--name", "mine", "--json", "--data", str(tiny_npz), "--store", str(store),
@@ -42,7 +44,8 @@ def test_finetune_prints_its_figures_as_json_and_saves_a_personal_run(tmp_path, 
 
     taught, held_out = finetune.split(mine)
     parent_model = load_keras_model(find_run(parent, store))
-    before = float((model_probabilities(parent_model, held_out.x).argmax(1) == held_out.y).mean())
+    read = model_probabilities(parent_model, finetune.as_read(held_out.x), three_widths=True)
+    before = float((read.argmax(1) == held_out.y).mean())
     run = find_run("mine", store)
     card = run.card
     assert printed == dict(name="mine", parent="parent", ended="finished", seconds=printed["seconds"],
@@ -57,6 +60,9 @@ def test_finetune_prints_its_figures_as_json_and_saves_a_personal_run(tmp_path, 
                                                         "personal_after", "mnist_before")}
     assert card["command"] == "python -m mnist_core finetune --model parent --examples mine.npz --name mine"
     assert (card["owner"], card["temporary"]) == ("d" * 32, True)
+    assert card["three_widths"] is True  # the copy is read as its parent is
+    child = model_probabilities(load_keras_model(run), tiny_arrays()["x_test"], three_widths=True)
+    assert card["test_accuracy"] == float((child.argmax(1) == tiny_arrays()["y_test"]).mean())
     np.testing.assert_array_equal(run.gallery().labels, tiny_arrays()["y_test"])
     assert run.digit_map().xy.shape == (200, 2)  # one point per test digit on Explore's map
 

@@ -44,6 +44,7 @@ def test_a_downloaded_keras_file_comes_back_as_a_run(tmp_path, store, tiny_npz):
     run = find_run("back-again", store)
     assert run.card["preset"] == run.card["ended"] == "imported" and run.card["test_accuracy"] == accuracy
     assert (run.card["owner"], run.card["temporary"]) == ("c" * 32, True)
+    assert run.card["three_widths"] is False  # a stranger's network is read as it is
     assert np.allclose(run.gallery().probabilities, expected, atol=1e-6)
     assert run.digit_map().xy.shape == (len(y_test), 2)
     served = load_classifier("back-again", store).probabilities(x_test[:5] / 255.0)

@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from mnist_core.preprocess import DrawingError, NothingDrawnError, read_image, thicken, to_model_input
+from mnist_core.preprocess import (DrawingError, NothingDrawnError, read_at_three_widths, read_image, thicken, thin,
+                                   to_model_input)
 from tests.conftest import draw_digit
 
 
@@ -38,6 +39,32 @@ def test_thicken_adds_a_rim_of_half_the_ink_around_the_strokes():
     assert thicken(line)[5:20, 9:12].tolist() == [[0.5, 1.0, 0.5]] * 15  # one pixel wide → two
     batch = thicken(np.stack([plain, np.zeros_like(plain), line]))
     assert np.array_equal(batch[0], thick) and not batch[1].any() and np.array_equal(batch[2], thicken(line))
+
+
+def test_thin_takes_half_the_ink_off_each_edge_of_a_stroke():
+    bar = np.zeros((28, 28), np.float32)
+    bar[5:20, 9:12] = 1.0  # three pixels wide
+    assert thin(bar)[6:19, 8:13].tolist() == [[0.0, 0.5, 1.0, 0.5, 0.0]] * 13
+    line = np.zeros((28, 28), np.float32)
+    line[5:20, 10] = 1.0
+    assert thin(line)[5:20, 10].tolist() == [0.5] * 15 and thin(line).sum() == 7.5  # one pixel wide: half
+    plain = reference()
+    assert (thin(plain) <= plain).all() and thin(plain).sum() < 0.8 * plain.sum()
+    assert np.array_equal(thin(np.stack([plain, line]))[1], thin(line))
+
+
+def test_reading_at_three_widths_is_the_mean_of_one_call_on_all_three():
+    images = np.stack([reference(), np.zeros((28, 28), np.float32)])
+    calls = []
+
+    def probabilities_of(x):  # a stand-in network: its answer says which image it read
+        calls.append(x)
+        return np.stack([np.full(10, i, np.float32) for i in range(len(x))])
+
+    read = read_at_three_widths(probabilities_of, images)
+    assert len(calls) == 1 and calls[0].shape == (6, 28, 28)
+    assert np.array_equal(calls[0], np.concatenate([images, thicken(images), thin(images)]))
+    assert read.tolist() == [[(0 + 2 + 4) / 3] * 10, [(1 + 3 + 5) / 3] * 10]
 
 
 @pytest.mark.parametrize("variant", ["shifted", "scaled", "inverted", "transparent", "rgb", "small canvas"])

@@ -12,6 +12,7 @@ from mnist_core.config import ConfigError, make_config
 from mnist_core.data import split_validation
 from mnist_core.evaluate import evaluate_probabilities, model_probabilities
 from mnist_core.gallery import build_gallery
+from mnist_core.preprocess import thicken, thin
 from mnist_core.checkpoint import abandoned_checkpoints, claim_checkpoint
 from mnist_core.store import (StoreError, check_new_name, delete_run, find_run, list_runs, load_keras_file,
                               load_keras_model, remove_stale_temporaries)
@@ -62,6 +63,20 @@ def test_save_list_find_delete(tiny, store):
                                                                              verbose=0), keras_out, atol=1e-6)
     delete_run("first")
     assert not (store / "first").exists() and "first" not in [r.name for r in list_runs()]
+
+
+def test_a_run_whose_card_says_so_is_read_at_three_widths(tiny, store):
+    data, result, probabilities, accuracy = tiny
+    images = data.x_test[:5] / 255.0
+    plain = result.model.predict(images[..., None], verbose=0)
+    assert save_run(tiny, "plain").card["three_widths"] is False
+    assert np.allclose(load_classifier("plain").probabilities(images), plain, atol=1e-5)
+    saved = save_run(tiny, "widths", three_widths=True)
+    assert saved.card["three_widths"] is True and find_run("widths").three_widths
+    views = [result.model.predict(x[..., None], verbose=0) for x in (images, thicken(images), thin(images))]
+    served = load_classifier("widths").probabilities(images)
+    assert np.allclose(served, np.mean(views, axis=0), atol=1e-5) and not np.allclose(served, plain, atol=1e-3)
+    assert np.allclose(model_probabilities(result.model, data.x_test[:5], three_widths=True), served, atol=1e-5)
 
 
 def test_interrupted_save_leaves_store_as_it_was(tiny, store, monkeypatch):
