@@ -45,7 +45,7 @@ def main() -> None:
         hits["all"].append(right)
         hits[f"digit {label}"].append(right)
         hits[style["style"]].append(right)
-        baseline.append(int(clf.probabilities(plain_resize(image)).argmax()) == label)
+        baseline.append(int(clf.network_probabilities(plain_resize(image)).argmax()) == label)
         if args.save_examples and i < 16:
             args.save_examples.mkdir(parents=True, exist_ok=True)
             Image.fromarray(image).save(args.save_examples / f"{i:02d}-label{label}.png")

@@ -3,7 +3,7 @@
     python bench/explain_cost.py [--model NAME] [--count 200] [--calls 1000] [--segments 12]
 
 The drawings are 280x280 canvas images (from canvas_digits.py, MNIST test digits redrawn with
-round pens). Each call times `clf.predict(image)` (preprocess + one forward pass: the baseline
+round pens). Each call times `clf.predict(image)` (preprocess + the reading: the baseline
 the Draw page already pays per stroke) and, right after it on the same drawing,
 `explain(clf, prediction.model_input)` (what the map adds) and `saliency_image` (its 280x280
 picture for the page), so drift on a shared machine hits all alike. Faithfulness: on how many drawings blanking the 20% of the ink the map ranks

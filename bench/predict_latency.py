@@ -2,7 +2,8 @@
 
     python bench/predict_latency.py [--model NAME] [--calls 2000]
 
-The input is a 280x280 RGBA canvas image (from canvas_digits.py). Baselines measured in the
+The inputs are 280x280 canvas images, gray or RGBA (from canvas_digits.py), read as the Draw page
+reads them (at three stroke widths when the run's card says so). Baselines measured in the
 same run on the same images: Keras' `model.predict` per image (what many demos do) and a
 direct Keras call `model(x, training=False)`.
 """
@@ -54,7 +55,8 @@ def main() -> None:
     print(f"model {clf.name}, 280x280 canvas images")
     ours = report("clf.predict (preprocess + ONNX Runtime)", timings(clf.predict, images, args.calls))
     report("  of which preprocessing", timings(to_model_input, images, args.calls))
-    report("  of which ONNX Runtime forward", timings(clf.probabilities, inputs, args.calls))
+    reading = "three widths in one call" if clf.run.three_widths else "one read"
+    report(f"  of which ONNX Runtime ({reading})", timings(clf.probabilities, inputs, args.calls))
 
     model = load_keras_model(clf.run)
     batch = lambda x: x.reshape(1, 28, 28, 1)  # noqa: E731

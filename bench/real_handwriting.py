@@ -5,7 +5,7 @@
 Each digit of the UNIPEN development set (real people writing with a pen on tablets, see
 ../shared/data/README.md) is drawn the way a person draws on the Draw page's canvas: a round pen
 of a random width, any size and place, either polarity. Prints the accuracy through the app's
-preprocessing and through a plain resize of the canvas (what many MNIST demos do), per class,
+preprocessing and through a plain resize of the canvas read once (what many MNIST demos do), per class,
 the top confusions, the expected calibration error of the confidence the Draw page shows, and
 saves a sheet of the errors. Never train on this set: it is here to estimate how the app reads
 strangers.
@@ -89,7 +89,7 @@ def measure(clf, samples: list[dict], seed: int) -> dict:
     inputs, refused = model_inputs(drawings)
     probabilities = np.concatenate([clf.probabilities(thicken(inputs[i:i + 500])) for i in range(0, len(inputs), 500)])
     predicted = np.where(refused, -1, probabilities.argmax(axis=1))
-    baseline = np.concatenate([clf.probabilities(np.stack([plain_resize(d) for d in drawings[i:i + 500]]))
+    baseline = np.concatenate([clf.network_probabilities(np.stack([plain_resize(d) for d in drawings[i:i + 500]]))
                                for i in range(0, len(drawings), 500)]).argmax(axis=1)
     correct = predicted == labels
     pairs = np.zeros((10, 10), int)

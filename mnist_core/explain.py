@@ -10,7 +10,8 @@ TensorFlow is needed.
 
 Pieces of stroke rather than square windows: a window mostly blanks background, and at the
 same number of forward passes stroke pieces rank the ink more faithfully and follow the pen.
-The cost is one forward pass per piece, so SEGMENTS is what keeps this within a stroke's budget.
+The cost is one forward pass per piece (three for a network read at three stroke widths, as every
+variant is read as the drawing is), so SEGMENTS is what keeps this within a stroke's budget.
 """
 
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import numpy as np
 from .preprocess import DrawingError, read_image, thicken, to_model_input
 
 SEGMENTS = 12
-MAX_SEGMENTS = 64  # bounds the batch: one forward pass per piece
+MAX_SEGMENTS = 64  # bounds the batch: one forward pass per piece, or three
 INK = 0.05  # model-input pixels fainter than this are background and are never blanked
 LLOYD_STEPS = 3
 TINY = 1e-30  # floor for probabilities before taking logs (float32 softmax can underflow to 0)

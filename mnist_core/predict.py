@@ -44,7 +44,11 @@ class Classifier:
         """N x 28 x 28 floats in [0, 1] → N x 10 probabilities, read at three stroke widths when the
         run's card says so (store.StoredRun.three_widths)."""
         if self.run.three_widths:
-            return read_at_three_widths(lambda x: self._run(x, self.output_names[:1])[0], images)
+            return read_at_three_widths(self.network_probabilities, images)
+        return self.network_probabilities(images)
+
+    def network_probabilities(self, images: np.ndarray) -> np.ndarray:
+        """The network's own answers for N x 28 x 28 floats in [0, 1], each image read once as it is."""
         return self._run(images, self.output_names[:1])[0]
 
     def feature_maps(self, network_input: np.ndarray) -> list[np.ndarray]:
@@ -87,6 +91,7 @@ def load_classifier(name: str | None = None, store=None, threads: int = 2) -> Cl
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     try:
         session = ort.InferenceSession(str(run.onnx_path), options, providers=["CPUExecutionProvider"])

@@ -62,7 +62,7 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     gray = image.astype(np.float32)
     if gray.ndim == 3:
         gray = gray @ np.array([0.299, 0.587, 0.114], np.float32)
-    gray /= np.float32(full)  # in place, as below: a new canvas-sized array costs more than the sum
+    gray /= np.float32(full)  # in place, as below: allocating each canvas-sized result costs as much as computing it
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     gray -= np.median(border)
     return np.abs(gray, out=gray)

@@ -12,7 +12,7 @@ from mnist_core import jobs, personal
 from mnist_core.evaluate import evaluate_probabilities, suspicious_labels
 from mnist_core.gallery import read_gallery
 from mnist_core.store import BUNDLED_DIR
-from pages.model_card import training_time
+from pages.model_card import hyperparameter_line, training_time
 from tests.conftest import app_test as app, draw_digit
 
 BUNDLED_GALLERY = read_gallery(BUNDLED_DIR / "default")  # the figures the pages must show for the bundled model
@@ -204,6 +204,15 @@ def test_right_keeps_the_drawing_once_in_the_stores_personal_set(store, monkeypa
                                             (None, "—")])
 def test_training_times_read_as_minutes_and_seconds(seconds, shown):
     assert training_time(seconds) == shown
+
+
+def test_the_card_says_when_a_network_is_read_at_three_widths():
+    card = dict(hyperparameters=dict(epochs=40, batch_size=128, optimizer="adam", learning_rate=0.003,
+                                     lr_schedule="one-cycle", dropout=0.4, augment=True))
+    line = "40 epochs · batch 128 · adam lr 0.003 (one-cycle) · dropout 0.4 · augmentation on"
+    assert hyperparameter_line(card) == line
+    assert hyperparameter_line({**card, "three_widths": True}) == (
+        line + " · reads each digit at three stroke widths and averages")
 
 
 def test_explore_maps_a_run_with_a_map_and_says_when_a_run_has_none(store, no_dataset):

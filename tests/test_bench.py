@@ -42,3 +42,13 @@ def test_predict_latency_briefly(mnist_path):
     out = bench("bench/predict_latency.py", "--calls", 100)
     assert re.search(r"clf.predict \(preprocess \+ ONNX Runtime\) +p50 +[\d.]+ ms", out), out
     assert "speed-up:" in out
+
+
+def test_three_widths_briefly(mnist_path):
+    from mnist_core import find_run
+
+    out = bench("bench/three_widths.py", "default")
+    match = re.search(r"default +validation \( *500\) errors: once +\d+, three widths +\d+ +test errors: once +\d+, "
+                      r"three widths +(\d+) \(", out)
+    assert match, out
+    assert int(match.group(1)) == round((1 - find_run().card["test_accuracy"]) * 10000)  # the default reads so

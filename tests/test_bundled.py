@@ -24,6 +24,7 @@ def test_files_and_card():
     args = parser().parse_args(shlex.split(card["command"])[3:])  # the command retrains this very config
     assert config_from_args(args) == TrainConfig(**card["hyperparameters"])
     assert card["test_accuracy"] >= 0.994
+    assert card["three_widths"] is card["hyperparameters"]["augment"] is True  # trained with stroke widths
     assert card["ended"] in ("finished", "early-stopped")
     assert len(card["history"]["val_accuracy"]) == card["epochs_done"]
 

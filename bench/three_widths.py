@@ -1,0 +1,87 @@
+"""Reading a network at three stroke widths against reading it once, run by run.
+
+    MNIST_PATH=... python bench/three_widths.py RUN [RUN ...] [--unipen] [--json]
+
+For each saved run: its errors on its own validation split (the digits its training held out,
+re-made from the card's validation size and seed) and on the MNIST test set, read once as they
+are and read at three widths (preprocess.read_at_three_widths); with --unipen, also the accuracy
+and calibration error on the real pen-written digits of bench/real_handwriting.py. The choice
+to read at three widths was made on the validation splits and the development set; the test
+columns show how it held on digits it was not chosen on.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from real_handwriting import (DEFAULT_DATA, canvas_drawings, expected_calibration_error, load_unipen,  # noqa: E402
+                              model_inputs)
+from mnist_core import load_classifier, load_mnist  # noqa: E402
+from mnist_core.preprocess import read_at_three_widths, thicken  # noqa: E402
+
+
+def readings(clf, images: np.ndarray) -> dict:
+    """Probabilities for N x 28 x 28 floats, read once and at three widths."""
+    once = np.concatenate([clf.network_probabilities(images[i:i + 1000]) for i in range(0, len(images), 1000)])
+    three = np.concatenate([read_at_three_widths(clf.network_probabilities, images[i:i + 1000])
+                            for i in range(0, len(images), 1000)])
+    return dict(once=once, three=three)
+
+
+def errors(images: np.ndarray, labels: np.ndarray, clf) -> dict:
+    return {way: int((p.argmax(axis=1) != labels).sum()) for way, p in readings(clf, images).items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+")
+    parser.add_argument("--unipen", action="store_true", help="also the real pen-written digits (a few minutes)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="unipen_dev.json.gz")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.unipen:
+        samples = load_unipen(args.data)
+        labels = np.array([s["label"] for s in samples])
+        inputs, refused = model_inputs(canvas_drawings(samples, 2026))  # real_handwriting.py's seed
+        inputs = thicken(inputs)
+    rows, totals = [], {}
+    for name in args.runs:
+        clf = load_classifier(name)
+        hp = clf.card.get("hyperparameters", {})
+        data = load_mnist(validation_size=hp.get("validation_size", 5000), seed=hp.get("seed", 0))
+        row = dict(run=name, validation=len(data.y_val), validation_errors=errors(data.x_val / 255.0, data.y_val, clf),
+                   test_errors=errors(data.x_test / 255.0, data.y_test, clf))
+        if args.unipen:
+            for way, p in readings(clf, inputs).items():
+                correct = np.where(refused, -1, p.argmax(axis=1)) == labels
+                row[f"unipen_{way}"] = dict(accuracy=float(correct.mean()),
+                                            ece=expected_calibration_error(p.max(axis=1), correct))
+        rows.append(row)
+        for split in ("validation_errors", "test_errors"):
+            for way, count in row[split].items():
+                totals[f"{split} {way}"] = totals.get(f"{split} {way}", 0) + count
+        if not args.json:
+            val, test = row["validation_errors"], row["test_errors"]
+            line = (f"{name:12s} validation ({row['validation']:5d}) errors: once {val['once']:3d}, three widths "
+                    f"{val['three']:3d}   test errors: once {test['once']:3d}, three widths {test['three']:3d} "
+                    f"({1 - test['three'] / len(data.y_test):.2%})")
+            if args.unipen:
+                line += "   real handwriting: " + ", ".join(
+                    f"{way} {row[f'unipen_{way}']['accuracy']:.2%} (ECE {row[f'unipen_{way}']['ece']:.2%})"
+                    for way in ("once", "three"))
+            print(line, flush=True)
+    if args.json:
+        print(json.dumps(dict(runs=rows, totals=totals)))
+    else:
+        print("totals: " + ", ".join(f"{key} {value}" for key, value in totals.items()))
+
+
+if __name__ == "__main__":
+    main()
