@@ -55,7 +55,7 @@ def main() -> None:
     print(f"model {clf.name}, 280x280 canvas images")
     ours = report("clf.predict (preprocess + ONNX Runtime)", timings(clf.predict, images, args.calls))
     report("  of which preprocessing", timings(to_model_input, images, args.calls))
-    reading = "three widths in one call" if clf.run.three_widths else "one read"
+    reading = "three widths if unsure" if clf.run.three_widths else "one read"
     report(f"  of which ONNX Runtime ({reading})", timings(clf.probabilities, inputs, args.calls))
 
     model = load_keras_model(clf.run)

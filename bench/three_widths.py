@@ -5,7 +5,8 @@
 For each saved run: its errors on its own validation split (the digits its training held out,
 re-made from the card's validation size and seed) and on the MNIST test set, read once as they
 are and read at three widths (preprocess.read_at_three_widths); with --unipen, also the accuracy
-and calibration error on the real pen-written digits of bench/real_handwriting.py. The choice
+and calibration error on the real pen-written digits of bench/real_handwriting.py. "Unsure": read
+once, less sure than preprocess.SURE, so read at the other two widths as well. The choice
 to read at three widths was made on the validation splits and the development set; the test
 columns show how it held on digits it was not chosen on.
 """
@@ -24,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from real_handwriting import (DEFAULT_DATA, canvas_drawings, expected_calibration_error, load_unipen,  # noqa: E402
                               model_inputs)
 from mnist_core import load_classifier, load_mnist  # noqa: E402
-from mnist_core.preprocess import read_at_three_widths, thicken  # noqa: E402
+from mnist_core.preprocess import SURE, read_at_three_widths, thicken  # noqa: E402
 
 
 def readings(clf, images: np.ndarray) -> dict:
@@ -36,7 +37,11 @@ def readings(clf, images: np.ndarray) -> dict:
 
 
 def errors(images: np.ndarray, labels: np.ndarray, clf) -> dict:
-    return {way: int((p.argmax(axis=1) != labels).sum()) for way, p in readings(clf, images).items()}
+    """Errors read once and at three widths, and how many images were unsure enough to be read thrice."""
+    read = readings(clf, images)
+    return dict(once=int((read["once"].argmax(axis=1) != labels).sum()),
+                three=int((read["three"].argmax(axis=1) != labels).sum()),
+                unsure=int((read["once"].max(axis=1) < SURE).sum()))
 
 
 def main() -> None:
@@ -59,23 +64,25 @@ def main() -> None:
         row = dict(run=name, validation=len(data.y_val), validation_errors=errors(data.x_val / 255.0, data.y_val, clf),
                    test_errors=errors(data.x_test / 255.0, data.y_test, clf))
         if args.unipen:
-            for way, p in readings(clf, inputs).items():
+            read = readings(clf, inputs)
+            row["unipen_unsure"] = float((read["once"].max(axis=1) < SURE).mean())
+            for way, p in read.items():
                 correct = np.where(refused, -1, p.argmax(axis=1)) == labels
                 row[f"unipen_{way}"] = dict(accuracy=float(correct.mean()),
                                             ece=expected_calibration_error(p.max(axis=1), correct))
         rows.append(row)
         for split in ("validation_errors", "test_errors"):
-            for way, count in row[split].items():
+            for way, count in row[split].items():  # once, three, unsure
                 totals[f"{split} {way}"] = totals.get(f"{split} {way}", 0) + count
         if not args.json:
             val, test = row["validation_errors"], row["test_errors"]
             line = (f"{name:12s} validation ({row['validation']:5d}) errors: once {val['once']:3d}, three widths "
                     f"{val['three']:3d}   test errors: once {test['once']:3d}, three widths {test['three']:3d} "
-                    f"({1 - test['three'] / len(data.y_test):.2%})")
+                    f"({1 - test['three'] / len(data.y_test):.2%}; {test['unsure']} unsure)")
             if args.unipen:
                 line += "   real handwriting: " + ", ".join(
                     f"{way} {row[f'unipen_{way}']['accuracy']:.2%} (ECE {row[f'unipen_{way}']['ece']:.2%})"
-                    for way in ("once", "three"))
+                    for way in ("once", "three")) + f"; {row['unipen_unsure']:.1%} unsure"
             print(line, flush=True)
     if args.json:
         print(json.dumps(dict(runs=rows, totals=totals)))

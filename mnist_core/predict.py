@@ -78,11 +78,8 @@ class Classifier:
         return Prediction(int(probabilities.argmax()), probabilities, model_input, network_input)
 
 
-def load_classifier(name: str | None = None, store=None, threads: int = 2) -> Classifier:
-    """The saved run `name` (the bundled default when None), ready to predict.
-
-    Two threads read a drawing's three widths in about two thirds of one's time; they wait for work
-    without spinning, so an idle app spends no CPU that strangers on a shared server need."""
+def load_classifier(name: str | None = None, store=None, threads: int = 1) -> Classifier:
+    """The saved run `name` (the bundled default when None), ready to predict."""
     import onnxruntime as ort
 
     run = find_run(name, store)
@@ -91,7 +88,6 @@ def load_classifier(name: str | None = None, store=None, threads: int = 2) -> Cl
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     try:
         session = ort.InferenceSession(str(run.onnx_path), options, providers=["CPUExecutionProvider"])
