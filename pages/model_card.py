@@ -19,7 +19,7 @@ def hyperparameter_line(card: dict) -> str:
             f"{hp.get('optimizer', '?')} lr {hp.get('learning_rate', '?')} ({hp.get('lr_schedule', '?')}) · "
             f"dropout {hp.get('dropout', '?')} · augmentation {'on' if hp.get('augment') else 'off'}"
             + (f" · label smoothing {hp['label_smoothing']}" if hp.get("label_smoothing") else "")
-            + (" · reads each digit at three stroke widths and averages" if card.get("three_widths") else "")
+            + (" · reads a digit it is unsure of at three stroke widths" if card.get("three_widths") else "")
             + (f" · trained with `{card['command']}`" if card.get("command") else ""))
 
 

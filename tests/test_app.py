@@ -212,7 +212,7 @@ def test_the_card_says_when_a_network_is_read_at_three_widths():
     line = "40 epochs · batch 128 · adam lr 0.003 (one-cycle) · dropout 0.4 · augmentation on"
     assert hyperparameter_line(card) == line
     assert hyperparameter_line({**card, "three_widths": True}) == (
-        line + " · reads each digit at three stroke widths and averages")
+        line + " · reads a digit it is unsure of at three stroke widths")
 
 
 def test_explore_maps_a_run_with_a_map_and_says_when_a_run_has_none(store, no_dataset):
