@@ -110,7 +110,8 @@ def main() -> None:
         seconds = time.perf_counter() - started
         measured = finetune.before_after(parent, result.model, held_out, data.x_test, data.y_test, parent_test,
                                          three_widths)
-        answers = model_probabilities(result.model, finetune.as_read(held_out.x), three_widths=three_widths).argmax(axis=1)
+        answers = model_probabilities(result.model, finetune.as_read(held_out.x),
+                                      three_widths=three_widths).argmax(axis=1)
         wrong = np.flatnonzero(answers != held_out.y)
         misread += [(held_out.x[i], held_out.y[i], answers[i]) for i in wrong]
         rows.append(dict(writer=name, digits=len(personal), refused=refused, taught=len(taught), held_out=len(held_out),

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from real_handwriting import (DEFAULT_DATA, canvas_drawings, expected_calibration_error, load_unipen,  # noqa: E402
                               model_inputs)
 from mnist_core import load_classifier, load_mnist  # noqa: E402
-from mnist_core.preprocess import SURE, read_at_three_widths, thicken  # noqa: E402
+from mnist_core.preprocess import read_at_three_widths, thicken, unsure_answers  # noqa: E402
 
 
 def readings(clf, images: np.ndarray) -> dict:
@@ -41,7 +41,7 @@ def errors(images: np.ndarray, labels: np.ndarray, clf) -> dict:
     read = readings(clf, images)
     return dict(once=int((read["once"].argmax(axis=1) != labels).sum()),
                 three=int((read["three"].argmax(axis=1) != labels).sum()),
-                unsure=int((read["once"].max(axis=1) < SURE).sum()))
+                unsure=int(unsure_answers(read["once"]).sum()))
 
 
 def main() -> None:
@@ -65,7 +65,7 @@ def main() -> None:
                    test_errors=errors(data.x_test / 255.0, data.y_test, clf))
         if args.unipen:
             read = readings(clf, inputs)
-            row["unipen_unsure"] = float((read["once"].max(axis=1) < SURE).mean())
+            row["unipen_unsure"] = float(unsure_answers(read["once"]).mean())
             for way, p in read.items():
                 correct = np.where(refused, -1, p.argmax(axis=1)) == labels
                 row[f"unipen_{way}"] = dict(accuracy=float(correct.mean()),

@@ -115,6 +115,12 @@ def thin(model_inputs: np.ndarray) -> np.ndarray:
     return x - THICKEN * (x - ndimage.grey_erosion(x, size=(3, 3) if x.ndim == 2 else (1, 3, 3)))
 
 
+def unsure_answers(probabilities: np.ndarray) -> np.ndarray:
+    """Which of N answers (N x 10 probabilities, read once) are less sure than SURE, so that
+    read_at_three_widths reads their images at the other two widths as well."""
+    return probabilities.max(axis=1) < SURE
+
+
 def read_at_three_widths(probabilities_of: Callable[[np.ndarray], np.ndarray], images: np.ndarray) -> np.ndarray:
     """A network's answers (`probabilities_of`: N x 28 x 28 → N x 10) for `images`, each read as it
     is and, when that answer is less sure than SURE, also thickened and thinned, the three averaged.
@@ -127,7 +133,7 @@ def read_at_three_widths(probabilities_of: Callable[[np.ndarray], np.ndarray], i
     """
     x = np.asarray(images, np.float32).reshape(-1, 28, 28)
     probabilities = np.array(probabilities_of(x), np.float32)
-    unsure = probabilities.max(axis=1) < SURE
+    unsure = unsure_answers(probabilities)
     if unsure.any():
         others = probabilities_of(np.concatenate([thicken(x[unsure]), thin(x[unsure])]))
         probabilities[unsure] = (probabilities[unsure] + others.reshape(2, int(unsure.sum()), -1).sum(axis=0)) / 3
