@@ -161,6 +161,11 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--train-size", type=int, help="use only this many training images (0 = all)")
     train.add_argument("--style-images", type=int,
                        help="add this many synthesised digits in styles MNIST lacks (slashed 0, flagged 1, ...)")
+    train.add_argument("--nondigit-images", type=int,
+                       help="add this many drawings that are not digits (scribbles, pairs, letters), taught a flat answer")
+    train.add_argument("--nondigits", metavar="PATH",
+                       help="handwritten letters and symbols (UNIPEN .json.gz): half the non-digit images come "
+                            "from its training writers")
     _common_flags(train)
     train.add_argument("--progress", choices=("bar", "json"), default="bar",
                        help="json: JSON lines on stdout, and a 'stop' line or the end of stdin stops and saves")

@@ -37,6 +37,7 @@ class TrainConfig:
     style_images: int = 0  # synthesised digits in styles MNIST lacks, added to the training set (styles.py)
     validation_size: int = 5000
     train_size: int = 0  # 0 = the whole training split; smaller values make quick demos and tests
+    nondigit_images: int = 0  # drawings that are not digits, taught a flat answer (nondigits.py)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -188,6 +189,7 @@ def validate(config: TrainConfig) -> TrainConfig:
     _check_int("validation size", config.validation_size, 100, 30000)
     _check_int("training images", config.train_size, 0, 60000)
     _check_int("style images", config.style_images, 0, 30000)
+    _check_int("non-digit images", config.nondigit_images, 0, 30000)
     if config.train_size and config.batch_size > config.train_size:
         raise ConfigError(f"batch size ({config.batch_size}) is larger than the training images ({config.train_size})")
     return config

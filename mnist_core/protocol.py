@@ -93,16 +93,17 @@ def config_args(config: TrainConfig) -> list[str]:
             "--dropout", repr(c.dropout), "--early-stopping" if c.early_stopping else "--no-early-stopping",
             "--early-stopping-patience", str(c.patience), "--augment" if c.augment else "--no-augment",
             "--seed", str(c.seed), "--style-images", str(c.style_images), "--validation-size", str(c.validation_size),
-            "--train-size", str(c.train_size)]
+            "--train-size", str(c.train_size), "--nondigit-images", str(c.nondigit_images)]
 
 
-def train_args(config: TrainConfig, name: str, data: str | None) -> list[str]:
+def train_args(config: TrainConfig, name: str, data: str | None, nondigits: str | None = None) -> list[str]:
     """`train` with what decides the run: its name, data and every hyperparameter."""
-    return ["train", *config_args(config), "--name", name, *(["--data", str(data)] if data else [])]
+    return ["train", *config_args(config), "--name", name, *(["--data", str(data)] if data else []),
+            *(["--nondigits", str(nondigits)] if nondigits else [])]
 
 
-def reproduce_command(config: TrainConfig, name: str, data: str | None) -> str:
+def reproduce_command(config: TrainConfig, name: str, data: str | None, nondigits: str | None = None) -> str:
     """The command a card records: every hyperparameter spelt out, and none of the flags that
     only say where and how a run ran (store folder, threads, priority, progress format), so it
     reproduces the run on any machine and shows no server paths."""
-    return shlex.join(["python", "-m", "mnist_core", *train_args(config, name, data)])
+    return shlex.join(["python", "-m", "mnist_core", *train_args(config, name, data, nondigits)])

@@ -99,7 +99,8 @@ def limit_threads(threads: int) -> None:
 
 
 def one_hot(labels: np.ndarray) -> np.ndarray:
-    return np.eye(10, dtype=np.float32)[labels]
+    """Targets: a digit's row of the identity; a non-digit's (label 10) flat, every digit at 0.1."""
+    return np.vstack([np.eye(10), np.full((1, 10), 0.1)]).astype(np.float32)[labels]
 
 
 def batch_pipeline(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int | None = None):
@@ -124,8 +125,10 @@ def batch_pipeline(images: np.ndarray, labels: np.ndarray, batch_size: int, seed
 
 def train(config: TrainConfig, data: Mnist, on_progress: Callable[[Progress], None] | None = None,
           stop: threading.Event | None = None,
-          checkpoint: Callable[[TrainingResult], None] | None = None) -> TrainingResult:
-    """Train `config` on `data` (its train and validation splits; never the test split)."""
+          checkpoint: Callable[[TrainingResult], None] | None = None,
+          handwritten_nondigits: list[dict] | None = None) -> TrainingResult:
+    """Train `config` on `data` (its train and validation splits; never the test split);
+    `handwritten_nondigits` (nondigits.load_handwritten) are half of its non-digit images."""
     validate(config)
     import keras
 
@@ -140,6 +143,12 @@ def train(config: TrainConfig, data: Mnist, on_progress: Callable[[Progress], No
 
         x_style, y_style = styled_examples(x_train, y_train, config.style_images, config.seed)
         x_train, y_train = np.concatenate([x_train, x_style]), np.concatenate([y_train, y_style])
+    if config.nondigit_images:
+        from .nondigits import NOT_A_DIGIT, nondigit_images
+
+        x_other = nondigit_images(config.nondigit_images, config.seed, data.x_train, handwritten_nondigits)
+        x_train = np.concatenate([x_train, x_other])
+        y_train = np.concatenate([y_train, np.full(len(x_other), NOT_A_DIGIT, np.uint8)])
     batches_per_epoch = math.ceil(len(x_train) / config.batch_size)
 
     model = build_model(config)

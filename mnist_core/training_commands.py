@@ -19,6 +19,7 @@ from . import protocol
 from .checkpoint import checkpoint_epochs, claim_checkpoint, write_checkpoint
 from .config import TrainConfig, make_config
 from .data import load_arrays, load_mnist
+from .nondigits import load_handwritten
 from .saving import import_keras, recover_abandoned, save_trained, test_set_views
 from .store import check_new_name, find_run, remove_stale_temporaries, store_dir
 from .train import BATCH, STOPPED
@@ -52,7 +53,7 @@ def config_from_args(args) -> TrainConfig:
                        patience=args.early_stopping_patience, augment=args.augment, seed=args.seed,
                        lr_schedule=args.lr_schedule, label_smoothing=args.label_smoothing,
                        validation_size=args.validation_size, style_images=args.style_images,
-                       train_size=args.train_size)
+                       train_size=args.train_size, nondigit_images=args.nondigit_images)
 
 
 def _emit(message: protocol.Message) -> bool:
@@ -109,7 +110,7 @@ def cmd_train(args) -> int:
     remove_stale_temporaries(store)
     recover_abandoned(store)
     checkpoint = claim_checkpoint(args.name, store)
-    command = protocol.reproduce_command(config, args.name, args.data)
+    command = protocol.reproduce_command(config, args.name, args.data, args.nondigits)
     owner = dict(owner=args.owner, temporary=args.temporary)
     recorded = dict(command=command, data=str(Path(args.data).resolve()) if args.data else None, **owner)
     json_mode = args.progress == "json"
@@ -122,7 +123,8 @@ def cmd_train(args) -> int:
 
     try:
         data = load_mnist(args.data, validation_size=config.validation_size, seed=config.seed)
-        result = train(config, data, on_progress=_json_progress(stop) if json_mode else _print_progress, stop=stop,
+        handwritten = load_handwritten(args.nondigits) if args.nondigits and config.nondigit_images else None
+        result = train(config, data, handwritten_nondigits=handwritten, on_progress=_json_progress(stop) if json_mode else _print_progress, stop=stop,
                        checkpoint=keep_epoch)
         if json_mode:
             _emit(protocol.Saving(result.ended))
