@@ -23,11 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mnist_core.data import load_test_set  # noqa: E402
-from mnist_core.digit_map import MAP_FILE, compute_map, write_map  # noqa: E402
+from mnist_core.runs.digit_map import MAP_FILE, compute_map, write_map  # noqa: E402
 from mnist_core.evaluate import model_features  # noqa: E402
-from mnist_core.export import export_onnx  # noqa: E402
-from mnist_core.gallery import GALLERY_FILE, build_gallery, write_gallery  # noqa: E402
-from mnist_core.store import BUNDLED_DIR, CARD_FILE, DEFAULT_MODEL, ONNX_FILE, find_run, load_keras_model  # noqa: E402
+from mnist_core.training.export import export_onnx  # noqa: E402
+from mnist_core.runs.gallery import GALLERY_FILE, build_gallery, write_gallery  # noqa: E402
+from mnist_core.runs.store import BUNDLED_DIR, CARD_FILE, DEFAULT_MODEL, ONNX_FILE, find_run, load_keras_model  # noqa: E402
 
 OLD_PROBABILITIES = "test_probabilities.npy"  # what runs stored before gallery.npz
 

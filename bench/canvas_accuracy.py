@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from canvas_digits import STYLES, canvas_digits, styled_digit  # noqa: E402
 from mnist_core import load_classifier, load_test_set  # noqa: E402
-from mnist_core.preprocess import ink_map  # noqa: E402
+from mnist_core.reading.preprocess import ink_map  # noqa: E402
 
 
 def plain_resize(image: np.ndarray) -> np.ndarray:

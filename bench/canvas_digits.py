@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 from skimage.morphology import skeletonize
 
-from mnist_core.strokes import CANVAS, as_canvas_image, draw_strokes, ellipse
+from mnist_core.training.strokes import CANVAS, as_canvas_image, draw_strokes, ellipse
 
 
 def _strokes(digit: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from canvas_digits import canvas_digits  # noqa: E402
 from mnist_core import load_classifier, load_test_set  # noqa: E402
-from mnist_core.explain import SEGMENTS, deletion_check, explain, saliency_image  # noqa: E402
+from mnist_core.reading.explain import SEGMENTS, deletion_check, explain, saliency_image  # noqa: E402
 
 
 def timed(function, *args) -> tuple[float, object]:

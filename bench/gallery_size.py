@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mnist_core import find_run  # noqa: E402
-from mnist_core.gallery import GALLERY_FILE  # noqa: E402
+from mnist_core.runs.gallery import GALLERY_FILE  # noqa: E402
 
 
 def main() -> int:

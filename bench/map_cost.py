@@ -19,7 +19,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mnist_core import load_classifier  # noqa: E402
 from mnist_core.data import load_test_set  # noqa: E402
-from mnist_core.digit_map import compute_map, write_map  # noqa: E402
+from mnist_core.runs.digit_map import compute_map, write_map  # noqa: E402
 
 
 def main() -> None:

@@ -5,7 +5,7 @@
 For each of the writers of the UNIPEN development set with the most digits (at least 40 each),
 every digit is drawn as a person draws on the Draw page's canvas (bench/real_handwriting.py)
 and made into the model's input as the app makes it. Half of each writer's digits, stratified by
-digit, are taught to a copy of the model (mnist_core.finetune); the other half measure it, before
+digit, are taught to a copy of the model (mnist_core.training.finetune); the other half measure it, before
 and after. Prints per writer, the mean and the worst writer, the MNIST test accuracy change of
 each copy, and the seconds each fine-tune took (the fine-tune alone, not the evaluations).
 Teaching personal copies is what this measures: the default model never trains on this set.
@@ -27,14 +27,14 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bench.real_handwriting import DEFAULT_DATA, error_sheet, load_unipen  # noqa: E402
-from mnist_core import finetune  # noqa: E402
+from mnist_core.training import finetune  # noqa: E402
 from mnist_core.data import load_mnist  # noqa: E402
 from mnist_core.evaluate import model_probabilities  # noqa: E402
 from mnist_core.personal import PersonalSet  # noqa: E402
-from mnist_core.preprocess import DrawingError, to_model_input  # noqa: E402
-from mnist_core.store import find_run, load_keras_model  # noqa: E402
-from mnist_core.strokes import random_canvas_drawing  # noqa: E402
-from mnist_core.train import limit_threads  # noqa: E402
+from mnist_core.reading.preprocess import DrawingError, to_model_input  # noqa: E402
+from mnist_core.runs.store import find_run, load_keras_model  # noqa: E402
+from mnist_core.training.strokes import random_canvas_drawing  # noqa: E402
+from mnist_core.training.train import limit_threads  # noqa: E402
 
 DEFAULT_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 MIN_DIGITS = 40

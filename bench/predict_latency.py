@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from canvas_digits import canvas_digits  # noqa: E402
 from mnist_core import load_classifier, load_test_set, to_model_input  # noqa: E402
-from mnist_core.store import load_keras_model  # noqa: E402
+from mnist_core.runs.store import load_keras_model  # noqa: E402
 
 
 def timings(function, inputs, calls: int) -> np.ndarray:

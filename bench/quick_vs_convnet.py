@@ -6,7 +6,7 @@ Both train on the same 55,000 images and validate on the same 5,000 after every 
 the example does with its validation_split), on this machine in the same run. After every
 epoch the test accuracy is measured too (that evaluation time is not counted). The Keras
 example is https://keras.io/examples/vision/mnist_convnet/: Conv32-Pool-Conv64-Pool-Dropout-
-Dense, batch 128, Adam. It is fed by the same pipeline as `quick` (mnist_core.train.batch_pipeline):
+Dense, batch 128, Adam. It is fed by the same pipeline as `quick` (mnist_core.training.train.batch_pipeline):
 fed NumPy arrays, as the example is, Keras' pipeline sometimes froze the process for 8-10 s at
 an epoch start here, which would flatter the ratio.
 
@@ -31,7 +31,7 @@ import keras  # noqa: E402
 from mnist_core.config import make_config  # noqa: E402
 from mnist_core.data import load_mnist  # noqa: E402
 from mnist_core.evaluate import model_probabilities  # noqa: E402
-from mnist_core.train import batch_pipeline, train  # noqa: E402
+from mnist_core.training.train import batch_pipeline, train  # noqa: E402
 
 TARGET = 0.99
 

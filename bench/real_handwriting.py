@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mnist_core import DrawingError, load_classifier, to_model_input  # noqa: E402
-from mnist_core.preprocess import ink_map, thicken  # noqa: E402
-from mnist_core.strokes import random_canvas_drawing  # noqa: E402
+from mnist_core.reading.preprocess import ink_map, thicken  # noqa: E402
+from mnist_core.training.strokes import random_canvas_drawing  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "unipen_dev.json.gz"
 

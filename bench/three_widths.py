@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from real_handwriting import (DEFAULT_DATA, canvas_drawings, expected_calibration_error, load_unipen,  # noqa: E402
                               model_inputs)
 from mnist_core import load_classifier, load_mnist  # noqa: E402
-from mnist_core.preprocess import read_at_three_widths, thicken, unsure_answers  # noqa: E402
+from mnist_core.reading.preprocess import read_at_three_widths, thicken, unsure_answers  # noqa: E402
 
 
 def readings(clf, images: np.ndarray) -> dict:

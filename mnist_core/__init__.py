@@ -4,12 +4,12 @@ Importing this package does not import TensorFlow: prediction runs on ONNX Runti
 training (and saving what it trained) loads TensorFlow, when it starts.
 """
 
-from .config import ConfigError, TrainConfig, make_config
-from .data import DatasetError, load_mnist, load_test_set
-from .evaluate import evaluate_probabilities
-from .predict import Classifier, Prediction, load_classifier
-from .preprocess import DrawingError, NothingDrawnError, read_image, to_model_input
-from .store import StoreError, delete_run, find_run, list_runs
+from mnist_core.config import ConfigError, TrainConfig, make_config
+from mnist_core.data import DatasetError, load_mnist, load_test_set
+from mnist_core.evaluate import evaluate_probabilities
+from mnist_core.reading.predict import Classifier, Prediction, load_classifier
+from mnist_core.reading.preprocess import DrawingError, NothingDrawnError, read_image, to_model_input
+from mnist_core.runs.store import StoreError, delete_run, find_run, list_runs
 
 __all__ = [
     "Classifier", "ConfigError", "DatasetError", "DrawingError", "NothingDrawnError", "Prediction",

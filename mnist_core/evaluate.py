@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .preprocess import read_at_three_widths
+from mnist_core.reading.preprocess import read_at_three_widths
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .preprocess import DrawingError, read_image, to_model_input
+from mnist_core.reading.preprocess import DrawingError, read_image, to_model_input
 
 MAX_EXAMPLES = 500  # enough to teach a model anyone's hand; a few seconds of fine-tuning either way
 MAX_FILE_BYTES = 4_000_000  # MAX_EXAMPLES images even stored uncompressed as float64 (3.1 MB)

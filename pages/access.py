@@ -1,8 +1,10 @@
-"""This browser session's role and owner id (mnist_core.access), the owner's sign-in, the public notice."""
+"""This browser session's role and owner id (mnist_core.jobs.access), the owner's sign-in, the public notice."""
 
 import streamlit as st
 
-from mnist_core import ConfigError, access
+from mnist_core import ConfigError
+
+from mnist_core.jobs import access
 
 TOKEN_KEY, OWNER_KEY = "session_token", "signed_in_owner"
 

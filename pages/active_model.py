@@ -1,13 +1,15 @@
 """The active model: the sidebar's picker, and the classifier every page uses.
 
 The choice lives in st.session_state.active_model, one per browser session; the server notes it
-too (mnist_core.quota), so a public deployment's quota never deletes a run someone is using.
+too (mnist_core.runs.quota), so a public deployment's quota never deletes a run someone is using.
 """
 
 import streamlit as st
 
-from mnist_core import StoreError, quota
-from mnist_core.store import DEFAULT_MODEL
+from mnist_core import StoreError
+
+from mnist_core.runs import quota
+from mnist_core.runs.store import DEFAULT_MODEL
 from pages import loaders
 from pages.access import session
 from pages.redact import without_paths

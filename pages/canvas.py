@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnist_core.preprocess import read_canvas_png
+from mnist_core.reading.preprocess import read_canvas_png
 
 SIZE = 280  # pixels a side; the PNG a real canvas sends has exactly this size
 

@@ -11,7 +11,7 @@ from PIL import Image
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mnist_core.explain import saliency_image
+from mnist_core.reading.explain import saliency_image
 
 ACCENT, MUTED, WRONG = "#ff4b4b", "#9aa5b1", "#1f77b4"
 RUN_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")  # runs side by side must not share a hue
@@ -50,7 +50,7 @@ def _figure(uri: str, alt: str, caption: str) -> str:
 
 def answer_card(prediction, caption: str, explanation=None) -> str:
     """The digit, its confidence, what the model saw, why it answered so (when `explanation` is
-    given: mnist_core.explain) and all ten probabilities, as one HTML block.
+    given: mnist_core.reading.explain) and all ten probabilities, as one HTML block.
 
     One block rather than five Streamlit elements and a Plotly chart: it is redrawn on every
     stroke, and the browser lays out one HTML block far faster than those elements (the figures

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from mnist_core import DrawingError, NothingDrawnError
-from mnist_core.digit_map import MapError, place
-from mnist_core.explain import explain
-from mnist_core.gallery import GalleryError, images_for
+from mnist_core.runs.digit_map import MapError, place
+from mnist_core.reading.explain import explain
+from mnist_core.runs.gallery import GalleryError, images_for
 from pages import active_model, canvas, charts, deep_link, loaders, teach, uploads
 from pages.images import enlarge
 from pages.redact import without_paths

@@ -6,9 +6,9 @@ from pathlib import Path
 import streamlit as st
 
 from mnist_core import DatasetError, StoreError, data, list_runs, load_classifier
-from mnist_core.digit_map import read_map
-from mnist_core.gallery import read_gallery
-from mnist_core.store import BUNDLED_DIR, store_dir
+from mnist_core.runs.digit_map import read_map
+from mnist_core.runs.gallery import read_gallery
+from mnist_core.runs.store import BUNDLED_DIR, store_dir
 from pages.redact import without_paths
 
 

@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import ConfigError, StoreError, delete_run, jobs
-from mnist_core.access import VISITOR, VISITOR_LIMITS
-from mnist_core.saving import MAX_FILE_BYTES
-from mnist_core.store import DEFAULT_MODEL
+from mnist_core.jobs.access import VISITOR, VISITOR_LIMITS
+from mnist_core.training.saving import MAX_FILE_BYTES
+from mnist_core.runs.store import DEFAULT_MODEL
 from pages import active_model, charts, deep_link, loaders
 from pages.access import session
 from pages.model_card import model_card, training_time

@@ -1,5 +1,5 @@
 """Teach it your handwriting: "Right" or "No, it's a …" under each answer, the person's digits
-(mnist_core.personal), and a fine-tune of the active model on them (mnist_core.finetune), which
+(mnist_core.personal), and a fine-tune of the active model on them (mnist_core.training.finetune), which
 runs as a job in the training process and becomes this session's active model.
 
 Where the digits live: on one's own machine (the local role, access.py) in the model store, as
@@ -16,9 +16,9 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import ConfigError, StoreError, jobs, personal
-from mnist_core.access import LOCAL
+from mnist_core.jobs.access import LOCAL
 from mnist_core.personal import PersonalSetError
-from mnist_core.store import store_dir
+from mnist_core.runs.store import store_dir
 from pages import active_model
 from pages.access import session
 from pages.redact import without_paths

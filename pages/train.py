@@ -5,7 +5,7 @@ import time
 import streamlit as st
 
 from mnist_core import ConfigError, jobs, make_config
-from mnist_core.access import VISITOR, VISITOR_LIMITS
+from mnist_core.jobs.access import VISITOR, VISITOR_LIMITS
 from mnist_core.config import LR_SCHEDULES, OPTIMIZERS, PRESETS
 from pages import active_model, charts, deep_link
 from pages.access import session

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from mnist_core import jobs
+from mnist_core.jobs import queue
 
 
 def fake_run(store: Path, name: str, created: str = "2026-01-01T00:00:00+00:00", temporary: bool = True,
@@ -25,8 +25,8 @@ def fake_run(store: Path, name: str, created: str = "2026-01-01T00:00:00+00:00",
 STAND_IN_TRAINING = """
 import sys
 from pathlib import Path
-from mnist_core import protocol
-from mnist_core.train import EPOCH, Progress
+from mnist_core.jobs import protocol
+from mnist_core.training.train import EPOCH, Progress
 from tests.runs import fake_run
 
 name, store, flags = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
@@ -41,5 +41,5 @@ print(protocol.encode(protocol.Saved(name, 0.5)), flush=True)
 
 def stand_in_trainings(monkeypatch) -> None:
     """Trainings the app starts run STAND_IN_TRAINING (the owner flags follow the command)."""
-    monkeypatch.setattr(jobs, "training_command", lambda config, name, data, store, *rest:
+    monkeypatch.setattr(queue, "training_command", lambda config, name, data, store, *rest:
                         [sys.executable, "-c", STAND_IN_TRAINING, name, str(store)])

@@ -2,8 +2,8 @@
 
 import pytest
 
-from mnist_core import access
-from mnist_core.access import LOCAL, VISITOR, VISITOR_LIMITS, AccessError, Session
+from mnist_core.jobs import access
+from mnist_core.jobs.access import LOCAL, VISITOR, VISITOR_LIMITS, AccessError, Session
 from mnist_core.config import ConfigError, make_config
 
 

@@ -10,8 +10,8 @@ from PIL import Image
 from bench.hostile_clients import png_data_url
 from mnist_core import jobs, personal
 from mnist_core.evaluate import evaluate_probabilities, suspicious_labels
-from mnist_core.gallery import read_gallery
-from mnist_core.store import BUNDLED_DIR
+from mnist_core.runs.gallery import read_gallery
+from mnist_core.runs.store import BUNDLED_DIR
 from pages.model_card import hyperparameter_line, training_time
 from tests.conftest import app_test as app, draw_digit
 
@@ -218,7 +218,7 @@ def test_the_card_says_when_a_network_is_read_at_three_widths():
 def test_explore_maps_a_run_with_a_map_and_says_when_a_run_has_none(store, no_dataset):
     import shutil
 
-    from mnist_core.digit_map import MAP_FILE, DigitMap, write_map
+    from mnist_core.runs.digit_map import MAP_FILE, DigitMap, write_map
 
     for name in ("mapped", "unmapped"):
         shutil.copytree(BUNDLED_DIR / "default", store / name)

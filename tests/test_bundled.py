@@ -7,10 +7,10 @@ import pytest
 
 from mnist_core import evaluate_probabilities, find_run, load_classifier, load_test_set
 from mnist_core.cli import parser
-from mnist_core.training_commands import config_from_args
+from mnist_core.cli.training import config_from_args
 from mnist_core.config import TrainConfig
-from mnist_core.preprocess import NothingDrawnError, thicken, to_model_input
-from mnist_core.store import BUNDLED_DIR
+from mnist_core.reading.preprocess import NothingDrawnError, thicken, to_model_input
+from mnist_core.runs.store import BUNDLED_DIR
 from tests.conftest import draw_digit
 
 

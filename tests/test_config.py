@@ -13,7 +13,7 @@ def test_seed_mlp_defaults_are_the_notebook():
 
 @pytest.mark.parametrize("preset, params", [("seed-mlp", 101_770), ("quick", 80_202), ("best", None)])
 def test_presets_build(preset, params):
-    from mnist_core.models import build_model
+    from mnist_core.training.augment import build_model
 
     model = build_model(make_config(preset))
     assert tuple(model.inputs[0].shape) == (None, 28, 28, 1)
@@ -26,7 +26,7 @@ def test_presets_build(preset, params):
 def test_best_halves_with_strided_convs_and_drops_the_border():
     """32C3-32C3-32C5S2 / 64C3-64C3-64C5S2 / Dense 128: 'valid' 3x3 convs take 28 → 26 → 24,
     the stride-2 conv halves to 12; then 10 → 8 → 4. No max pooling, dropout after each block."""
-    from mnist_core.models import build_model
+    from mnist_core.training.augment import build_model
 
     model = build_model(make_config("best"))
     convs = [layer for layer in model.layers if layer.__class__.__name__ == "Conv2D"]

@@ -4,8 +4,8 @@ and a new drawing placed among its nearest test digits."""
 import numpy as np
 import pytest
 
-from mnist_core import digit_map
-from mnist_core.digit_map import MAP_FILE, MapError, compute_map, place, read_map, write_map
+from mnist_core.runs import digit_map
+from mnist_core.runs.digit_map import MAP_FILE, MapError, compute_map, place, read_map, write_map
 
 
 def clustered_features(per_cluster: int = 80, clusters: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -8,11 +8,11 @@ import pytest
 from PIL import Image
 
 from mnist_core import load_classifier, read_image, to_model_input
-from mnist_core.explain import (INK, SEGMENTS, SUPPORTS_ANSWER, SUPPORTS_RUNNER_UP, Explanation, deletion_check,
+from mnist_core.reading.explain import (INK, SEGMENTS, SUPPORTS_ANSWER, SUPPORTS_RUNNER_UP, Explanation, deletion_check,
                                 explain, explain_file, explanation_text, runner_up, saliency_image,
                                 stroke_segments)
-from mnist_core.preprocess import thicken
-from mnist_core.strokes import random_canvas_drawing
+from mnist_core.reading.preprocess import thicken
+from mnist_core.training.strokes import random_canvas_drawing
 from tests.conftest import draw_digit
 
 

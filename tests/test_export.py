@@ -4,9 +4,9 @@ import numpy as np
 import onnxruntime as ort
 
 from mnist_core.config import make_config
-from mnist_core.export import export_onnx, inspection_model
-from mnist_core.models import build_model
-from mnist_core.predict import load_classifier
+from mnist_core.training.export import export_onnx, inspection_model
+from mnist_core.training.augment import build_model
+from mnist_core.reading.predict import load_classifier
 
 
 def test_onnx_carries_each_convolutions_maps_and_the_final_features(tmp_path):

@@ -7,14 +7,15 @@ import numpy as np
 import pytest
 
 from bench.canvas_digits import styled_digit
-from mnist_core import finetune, personal
+from mnist_core import personal
+from mnist_core.training import finetune
 from mnist_core.data import load_mnist
 from mnist_core.evaluate import model_probabilities
-from mnist_core.gallery import build_gallery
+from mnist_core.runs.gallery import build_gallery
 from mnist_core.personal import PersonalSet
-from mnist_core.preprocess import to_model_input
-from mnist_core.store import find_run, load_keras_model, save_run
-from mnist_core.train import BATCH, EPOCH, FINISHED, STOPPED
+from mnist_core.reading.preprocess import to_model_input
+from mnist_core.runs.store import find_run, load_keras_model, save_run
+from mnist_core.training.train import BATCH, EPOCH, FINISHED, STOPPED
 from tests.conftest import tiny_arrays
 
 

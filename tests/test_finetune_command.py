@@ -8,11 +8,13 @@ import sys
 import numpy as np
 import pytest
 
-from mnist_core import finetune, jobs, personal
+from mnist_core import jobs, personal
+
+from mnist_core.training import finetune
 from mnist_core.cli import main
 from mnist_core.evaluate import model_probabilities
-from mnist_core.saving import import_keras
-from mnist_core.store import find_run, load_keras_model
+from mnist_core.training.saving import import_keras
+from mnist_core.runs.store import find_run, load_keras_model
 from tests.conftest import ROOT, tiny_arrays
 from tests.test_import import keras_file
 

@@ -11,9 +11,9 @@ import pytest
 from mnist_core import evaluate_probabilities
 from mnist_core.data import load_test_set
 from mnist_core.evaluate import cell_examples
-from mnist_core.gallery import (GALLERY_FILE, Gallery, GalleryError, build_gallery, images_for, pick_indices,
+from mnist_core.runs.gallery import (GALLERY_FILE, Gallery, GalleryError, build_gallery, images_for, pick_indices,
                                 read_gallery, write_gallery)
-from mnist_core.store import BUNDLED_DIR
+from mnist_core.runs.store import BUNDLED_DIR
 from tests.conftest import ROOT, tiny_arrays
 
 
@@ -154,7 +154,7 @@ def test_corrupt_missing_and_inflating_galleries(tmp_path, monkeypatch):
         read_gallery(tmp_path)
     (tmp_path / GALLERY_FILE).write_bytes(whole)
     inflated = sum(i.file_size for i in zipfile.ZipFile(tmp_path / GALLERY_FILE).infolist())
-    monkeypatch.setattr("mnist_core.gallery.MAX_UNCOMPRESSED_BYTES", inflated - 1)
+    monkeypatch.setattr("mnist_core.runs.gallery.MAX_UNCOMPRESSED_BYTES", inflated - 1)
     with pytest.raises(GalleryError, match=f"would inflate to {inflated:,} bytes"):
         read_gallery(tmp_path)
 

@@ -19,7 +19,7 @@ from PIL import Image
 
 from bench.browser import ROOT, rerun_message, shows_exception, streamlit_server
 from bench.hostile_clients import blank_png
-from mnist_core.preprocess import DrawingError, read_canvas_png, read_image, to_model_input
+from mnist_core.reading.preprocess import DrawingError, read_canvas_png, read_image, to_model_input
 from pages.redact import without_paths
 from tests.conftest import app_test as app, draw_digit
 from tests.test_app import answer_card, canvas_value, texts
@@ -108,7 +108,7 @@ def peak_memory_of_reading(tmp_path, picture: bytes) -> tuple[float, str]:
     path.write_bytes(picture)
     script = textwrap.dedent(f"""
         import resource
-        from mnist_core.preprocess import DrawingError, read_image
+        from mnist_core.reading.preprocess import DrawingError, read_image
         data = open({str(path)!r}, "rb").read()
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         try:

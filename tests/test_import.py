@@ -11,8 +11,8 @@ import pytest
 
 from mnist_core import jobs, load_classifier
 from mnist_core.evaluate import model_probabilities
-from mnist_core.saving import MAX_FILE_BYTES, import_keras
-from mnist_core.store import StoreError, find_run
+from mnist_core.training.saving import MAX_FILE_BYTES, import_keras
+from mnist_core.runs.store import StoreError, find_run
 from tests.conftest import ROOT, tiny_arrays
 
 

@@ -11,11 +11,14 @@ import time
 
 import pytest
 
-from mnist_core import job as job_module, jobs, list_runs
-from mnist_core.access import NO_LIMITS, VISITOR_LIMITS, Limits
+from mnist_core import jobs, list_runs
+from mnist_core.jobs import queue
+
+from mnist_core.jobs import process as job_module
+from mnist_core.jobs.access import NO_LIMITS, VISITOR_LIMITS, Limits
 from mnist_core.config import ConfigError, make_config
-from mnist_core.store import StoreError
-from mnist_core.train import Progress
+from mnist_core.runs.store import StoreError
+from mnist_core.training.train import Progress
 from tests.conftest import ROOT
 
 
@@ -32,7 +35,7 @@ def wait_for_batches(job, timeout=120):
 
 
 def test_the_server_side_imports_neither_the_cli_nor_tensorflow():
-    code = "import sys, mnist_core.jobs; print(sorted({'mnist_core.cli', 'tensorflow'} & set(sys.modules)))"
+    code = "import sys, mnist_core.jobs.queue; print(sorted({'mnist_core.cli', 'tensorflow'} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 
@@ -81,7 +84,7 @@ def sleepers(monkeypatch, store):
     """Jobs whose 'training process' waits for a stop line (or its stdin's end), then exits: the
     queue's rules without TensorFlow."""
     code = "import sys\nfor line in sys.stdin:\n    break"
-    monkeypatch.setattr(jobs, "training_command", lambda *args: [sys.executable, "-c", code])
+    monkeypatch.setattr(queue, "training_command", lambda *args: [sys.executable, "-c", code])
     # conftest's no_training_left_running empties the queue and stops the job afterwards
 
 def test_the_queue_refuses_when_full_and_a_visitor_waits_once(sleepers, store):
@@ -138,7 +141,7 @@ def test_a_job_that_cannot_start_fails_and_the_next_one_starts(sleepers, store, 
             raise StoreError("the model store is full")
         return []
 
-    monkeypatch.setattr(jobs.quota, "make_room", full)
+    monkeypatch.setattr(queue.quota, "make_room", full)
     first.request_stop()
     wait(first, timeout=30)
     assert doomed.status == jobs.FAILED and doomed.error == "not started: the model store is full"
@@ -158,7 +161,7 @@ def test_the_watchdog_stops_a_visitors_training_and_it_is_saved(store, tiny_npz)
 
 def test_the_watchdog_kills_a_job_that_does_not_stop(store, monkeypatch):
     limits = Limits(wall_seconds=0.5, kill_grace=0.5)
-    monkeypatch.setattr(jobs, "training_command", lambda *args: [sys.executable, "-c", "import time; time.sleep(600)"])
+    monkeypatch.setattr(queue, "training_command", lambda *args: [sys.executable, "-c", "import time; time.sleep(600)"])
     job = jobs.submit_training(make_config("quick"), "deaf", limits=limits)
     started = time.time()
     wait(job, timeout=30)
@@ -184,7 +187,7 @@ def test_stop_saves_the_partial_run(store, tiny_npz):
 
 def sleeper_job(monkeypatch, store, name, code="import sys, time; print('not a message', flush=True); time.sleep(600)"):
     """A job whose 'training process' is `code`: one that ignores Stop, by default."""
-    monkeypatch.setattr(jobs, "training_command", lambda *args: [sys.executable, "-c", code])
+    monkeypatch.setattr(queue, "training_command", lambda *args: [sys.executable, "-c", code])
     return jobs.submit_training(make_config("quick"), name, store=store)
 
 
@@ -207,7 +210,7 @@ def test_a_failing_reader_ends_the_job_and_frees_the_slot(store, monkeypatch):
     def broken(line):
         raise RuntimeError("unreadable progress")
 
-    monkeypatch.setattr(jobs.protocol, "decode", broken)
+    monkeypatch.setattr(queue.protocol, "decode", broken)
     monkeypatch.setattr(job_module, "STOP_TIMEOUT", 0.5)
     job = sleeper_job(monkeypatch, store, "unread")
     wait(job, timeout=30)
@@ -245,6 +248,7 @@ def test_server_gone_means_the_training_stops_and_saves(store, tiny_npz):
     server = subprocess.Popen([sys.executable, "-c", f"""
 import json, time
 from mnist_core import jobs
+from mnist_core.jobs import queue
 from mnist_core.config import make_config
 job = jobs.submit_training(make_config("quick", epochs=500, batch_size=10, validation_size=100), "orphan",
                           data={str(tiny_npz)!r}, store={str(store)!r})

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from mnist_core import StoreError
-from mnist_core.store import BUNDLED_DIR, delete_run
+from mnist_core.runs.store import BUNDLED_DIR, delete_run
 from pages import loaders
 
 

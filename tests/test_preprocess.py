@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from mnist_core.preprocess import (DrawingError, NothingDrawnError, read_at_three_widths, read_image, thicken, thin,
+from mnist_core.reading.preprocess import (DrawingError, NothingDrawnError, read_at_three_widths, read_image, thicken, thin,
                                    to_model_input)
 from tests.conftest import draw_digit
 

@@ -2,11 +2,11 @@
 
 import io
 
-from mnist_core import protocol
+from mnist_core.jobs import protocol
 from mnist_core.cli import parser
-from mnist_core.training_commands import config_from_args
+from mnist_core.cli.training import config_from_args
 from mnist_core.config import make_config
-from mnist_core.train import Progress
+from mnist_core.training.train import Progress
 
 
 def test_messages_round_trip_and_foreign_lines_are_ignored():

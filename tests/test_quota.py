@@ -4,9 +4,9 @@ import os
 
 import pytest
 
-from mnist_core import quota
-from mnist_core.access import Limits
-from mnist_core.store import StoreError, list_runs
+from mnist_core.runs import quota
+from mnist_core.jobs.access import Limits
+from mnist_core.runs.store import StoreError, list_runs
 from tests.runs import fake_run
 
 

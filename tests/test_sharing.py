@@ -5,7 +5,9 @@ import collections
 
 import pytest
 
-from mnist_core import access, jobs
+from mnist_core import jobs
+
+from mnist_core.jobs import access
 from pages.access import OWNER_KEY
 from tests.conftest import ROOT, app_test
 from tests.runs import fake_run, stand_in_trainings

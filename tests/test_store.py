@@ -11,13 +11,13 @@ from mnist_core import load_classifier
 from mnist_core.config import ConfigError, make_config
 from mnist_core.data import split_validation
 from mnist_core.evaluate import evaluate_probabilities, model_probabilities
-from mnist_core.gallery import build_gallery
-from mnist_core.preprocess import SURE, thicken, thin
-from mnist_core.checkpoint import abandoned_checkpoints, claim_checkpoint
-from mnist_core.store import (StoreError, check_new_name, delete_run, find_run, list_runs, load_keras_file,
+from mnist_core.runs.gallery import build_gallery
+from mnist_core.reading.preprocess import SURE, thicken, thin
+from mnist_core.training.checkpoint import abandoned_checkpoints, claim_checkpoint
+from mnist_core.runs.store import (StoreError, check_new_name, delete_run, find_run, list_runs, load_keras_file,
                               load_keras_model, remove_stale_temporaries)
-from mnist_core.store import save_run as store_save_run
-from mnist_core.train import train
+from mnist_core.runs.store import save_run as store_save_run
+from mnist_core.training.train import train
 from tests.conftest import ROOT, tiny_arrays
 
 
@@ -206,7 +206,7 @@ def test_a_failed_export_keeps_the_trained_network(tiny, store, monkeypatch):
     def broken_export(*args, **kwargs):
         raise RuntimeError("tf2onnx cannot convert this op")
 
-    monkeypatch.setattr("mnist_core.store.export_onnx", broken_export)
+    monkeypatch.setattr("mnist_core.runs.store.export_onnx", broken_export)
     with pytest.raises(StoreError) as raised:
         save_run(tiny, "unexported")
     (kept,) = [p for p in store.iterdir() if p.name.startswith(".unsaved-unexported-")]
@@ -228,7 +228,7 @@ def test_a_checkpoint_claims_its_name_until_its_process_is_gone(store):
     held = subprocess.Popen([sys.executable, "-c", f"""
 import sys, time
 from pathlib import Path
-from mnist_core.checkpoint import claim_checkpoint
+from mnist_core.training.checkpoint import claim_checkpoint
 checkpoint = claim_checkpoint("held", Path({str(store)!r}))  # held while it lives
 print("claimed", flush=True)
 time.sleep(600)

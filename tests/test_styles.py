@@ -4,8 +4,8 @@ import numpy as np
 from scipy import ndimage
 
 from mnist_core.config import make_config
-from mnist_core.strokes import as_canvas_image, draw_strokes, place, random_canvas_drawing
-from mnist_core.styles import STYLES, flag_one, four_template, styled_examples
+from mnist_core.training.strokes import as_canvas_image, draw_strokes, place, random_canvas_drawing
+from mnist_core.training.styles import STYLES, flag_one, four_template, styled_examples
 from tests.conftest import tiny_arrays
 
 

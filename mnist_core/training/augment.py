@@ -11,7 +11,7 @@ import math
 import keras
 from keras import layers, ops
 
-from .config import PRESETS, TrainConfig
+from mnist_core.config import PRESETS, TrainConfig
 
 INPUT_SHAPE = (28, 28, 1)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .npz_files import NpzError, read_bounded, write_atomically
+from mnist_core.runs.npz_files import NpzError, read_bounded, write_atomically
 
 MAP_FILE = "map.npz"
 KEYS = ("xy", "features", "mean", "components")

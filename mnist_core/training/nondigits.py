@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .preprocess import DrawingError, to_model_input
-from .strokes import ellipse, random_canvas_drawing
+from mnist_core.reading.preprocess import DrawingError, to_model_input
+from mnist_core.training.strokes import ellipse, random_canvas_drawing
 
 NOT_A_DIGIT = 10  # the training label of a non-digit: its target is flat over the ten digits
 # Characters that handwritten often are digits (D Q as 0, G as 6, ^ r as a flagged 1, > as 7,

@@ -27,7 +27,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Mapping
 
-from .config import ConfigError, TrainConfig
+from mnist_core.config import ConfigError, TrainConfig
 
 ACCESS_ENV = "MNIST_STUDIO_ACCESS"
 LOCAL, VISITOR, OWNER = "local", "visitor", "owner"  # a session's role

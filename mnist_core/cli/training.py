@@ -15,14 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import protocol
-from .checkpoint import checkpoint_epochs, claim_checkpoint, write_checkpoint
-from .config import TrainConfig, make_config
-from .data import load_arrays, load_mnist
-from .nondigits import load_handwritten
-from .saving import import_keras, recover_abandoned, save_trained, test_set_views
-from .store import check_new_name, find_run, remove_stale_temporaries, store_dir
-from .train import BATCH, STOPPED
+from mnist_core.jobs import protocol
+from mnist_core.training.checkpoint import checkpoint_epochs, claim_checkpoint, write_checkpoint
+from mnist_core.config import TrainConfig, make_config
+from mnist_core.data import load_arrays, load_mnist
+from mnist_core.training.nondigits import load_handwritten
+from mnist_core.training.saving import import_keras, recover_abandoned, save_trained, test_set_views
+from mnist_core.runs.store import check_new_name, find_run, remove_stale_temporaries, store_dir
+from mnist_core.training.train import BATCH, STOPPED
 
 
 def _bar(fraction: float, width: int = 24) -> str:
@@ -83,7 +83,7 @@ def _json_progress(stop: threading.Event):
 
 def _limit(args) -> None:
     """Lower this process's priority and cap TensorFlow's threads, as the flags ask."""
-    from .train import limit_threads
+    from mnist_core.training.train import limit_threads
 
     if args.nice and hasattr(os, "nice"):
         os.nice(args.nice)
@@ -100,7 +100,7 @@ def _stop_on_signals() -> threading.Event:
 
 
 def cmd_train(args) -> int:
-    from .train import train
+    from mnist_core.training.train import train
 
     stop = _stop_on_signals()
     store = Path(args.store) if args.store else store_dir()
@@ -165,9 +165,9 @@ def _figure(value: float) -> float | None:
 def cmd_finetune(args) -> int:
     """Teach a copy of a run the digits in --examples: half of each digit taught, the other half held
     out to measure it before and after; saved as the run --name, its card naming its parent."""
-    from .finetune import before_after, finetune, split
-    from .personal import read_examples
-    from .store import StoreError, load_keras_model, save_run
+    from mnist_core.training.finetune import before_after, finetune, split
+    from mnist_core.personal import read_examples
+    from mnist_core.runs.store import StoreError, load_keras_model, save_run
 
     stop = _stop_on_signals()
     store = Path(args.store) if args.store else store_dir()

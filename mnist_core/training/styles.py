@@ -13,8 +13,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .preprocess import to_model_input
-from .strokes import draw_strokes, ellipse
+from mnist_core.reading.preprocess import to_model_input
+from mnist_core.training.strokes import draw_strokes, ellipse
 
 SCALE = 10  # MNIST's 28 px drawn on a 280 px canvas
 STYLES = {"slashed 0": (0, 0.4), "1 with flag": (1, 0.2), "7 with crossbar": (7, 0.12),

@@ -21,10 +21,10 @@ from typing import Callable
 
 import numpy as np
 
-from .config import TrainConfig
-from .personal import PersonalSet
-from .preprocess import thicken
-from .train import BATCH, EPOCH, STOPPED, Progress, TrainingResult, batch_pipeline
+from mnist_core.config import TrainConfig
+from mnist_core.personal import PersonalSet
+from mnist_core.reading.preprocess import thicken
+from mnist_core.training.train import BATCH, EPOCH, STOPPED, Progress, TrainingResult, batch_pipeline
 
 PRESET = "personal"  # what a fine-tuned run's card says it is
 STEPS, BATCH_SIZE, PERSONAL_PER_BATCH, LEARNING_RATE = 100, 64, 8, 3e-4
@@ -101,7 +101,7 @@ def finetune(parent, personal_x: np.ndarray, personal_y: np.ndarray, mnist_x: np
         raise ValueError(f"personal digits per batch must be between 1 and {batch_size - 1}, got {personal_per_batch}")
     import keras
 
-    from .models import training_model
+    from mnist_core.training.augment import training_model
 
     keras.utils.set_random_seed(seed)
     config = personal_config(parent, batch_size, learning_rate, seed)
@@ -145,7 +145,7 @@ def finetune(parent, personal_x: np.ndarray, personal_y: np.ndarray, mnist_x: np
 def accuracy(model, images: np.ndarray, labels: np.ndarray, three_widths: bool = False) -> float:
     """A Keras network's accuracy on uint8 N x 28 x 28 images (NaN when there are none), read at
     three stroke widths when asked."""
-    from .evaluate import model_probabilities
+    from mnist_core.evaluate import model_probabilities
 
     if not len(labels):
         return math.nan
@@ -169,7 +169,7 @@ def before_after(parent, child, held_out: PersonalSet, x_test: np.ndarray, y_tes
     read at three stroke widths when the parent is (the copy is read as its parent). The parent's
     test probabilities may be given (its run's gallery holds them) to spare running it on the test
     set again."""
-    from .evaluate import model_probabilities
+    from mnist_core.evaluate import model_probabilities
 
     if parent_test_probabilities is None:
         parent_test_probabilities = model_probabilities(parent, x_test, three_widths=three_widths)

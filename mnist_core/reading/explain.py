@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .preprocess import DrawingError, read_image, thicken, to_model_input
+from mnist_core.reading.preprocess import DrawingError, read_image, thicken, to_model_input
 
 SEGMENTS = 12
 MAX_SEGMENTS = 64  # bounds the batch: one forward pass per piece, or three

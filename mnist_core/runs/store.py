@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import ConfigError, validate_name
-from .export import export_onnx
-from .digit_map import DigitMap, MapError, read_map, write_map
-from .gallery import Gallery, GalleryError, check_gallery, read_gallery, write_gallery
+from mnist_core.config import ConfigError, validate_name
+from mnist_core.training.export import export_onnx
+from mnist_core.runs.digit_map import DigitMap, MapError, read_map, write_map
+from mnist_core.runs.gallery import Gallery, GalleryError, check_gallery, read_gallery, write_gallery
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 BUNDLED_DIR = PACKAGE_DIR / "bundled"
 DEFAULT_STORE_DIR = PACKAGE_DIR.parent / "runs"
 DEFAULT_MODEL = "default"

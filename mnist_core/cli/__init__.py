@@ -7,15 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import OPTIMIZERS, LR_SCHEDULES, PRESETS, ConfigError
-from .data import DatasetError, load_test_set
-from .evaluate import compare_probabilities, confusion_sentences, evaluate_probabilities, plural, suspicious_labels
-from .explain import explain_file, explanation_text
-from .predict import load_classifier
-from .preprocess import DrawingError, read_image
-from .store import StoreError, find_run, list_runs
-from .personal import PersonalSetError
-from .training_commands import cmd_finetune, cmd_import, cmd_train
+from mnist_core.config import OPTIMIZERS, LR_SCHEDULES, PRESETS, ConfigError
+from mnist_core.data import DatasetError, load_test_set
+from mnist_core.evaluate import compare_probabilities, confusion_sentences, evaluate_probabilities, plural, suspicious_labels
+from mnist_core.reading.explain import explain_file, explanation_text
+from mnist_core.reading.predict import load_classifier
+from mnist_core.reading.preprocess import DrawingError, read_image
+from mnist_core.runs.store import StoreError, find_run, list_runs
+from mnist_core.personal import PersonalSetError
+from mnist_core.cli.training import cmd_finetune, cmd_import, cmd_train
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 

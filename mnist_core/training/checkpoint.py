@@ -13,9 +13,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import ConfigError, TrainConfig
-from .store import CHECKPOINT_PREFIX, IN_TRAINING, hidden_folder
-from .train import STOPPED, TrainingResult
+from mnist_core.config import ConfigError, TrainConfig
+from mnist_core.runs.store import CHECKPOINT_PREFIX, IN_TRAINING, hidden_folder
+from mnist_core.training.train import STOPPED, TrainingResult
 
 LOCK_FILE = "lock"
 

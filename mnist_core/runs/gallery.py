@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .npz_files import NpzError, read_bounded, write_atomically
+from mnist_core.runs.npz_files import NpzError, read_bounded, write_atomically
 
 GALLERY_FILE = "gallery.npz"
 KEYS = ("labels", "probabilities", "indices", "images")

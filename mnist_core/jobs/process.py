@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import protocol
-from .access import NO_LIMITS, START_SECONDS, Limits, cpu_seconds
-from .checkpoint import checkpoint_epochs
-from .config import TrainConfig
-from .store import CHECKPOINT_PREFIX, StoredRun, find_run, hidden_folder
-from .train import BATCH, Progress, ThinnedList
+from mnist_core.jobs import protocol
+from mnist_core.jobs.access import NO_LIMITS, START_SECONDS, Limits, cpu_seconds
+from mnist_core.training.checkpoint import checkpoint_epochs
+from mnist_core.config import TrainConfig
+from mnist_core.runs.store import CHECKPOINT_PREFIX, StoredRun, find_run, hidden_folder
+from mnist_core.training.train import BATCH, Progress, ThinnedList
 
 # A job's status: it waits, runs, then saves; it ends saved or failed, or is cancelled while it
 # waits. How a training itself ended (finished, early-stopped, stopped) is its `ended`, as on a
@@ -45,7 +45,7 @@ TRAINING, IMPORT, FINETUNE = "training", "import", "fine-tune"  # what a job doe
 # What an import or a fine-tune is expected to take: TensorFlow's start, the data, the work, the
 # test set, the export.
 EXPECTED_SECONDS = {IMPORT: 40.0, FINETUNE: 45.0}
-PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(eq=False)  # a job is itself: the queue finds it by identity

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import abandoned_checkpoints, read_checkpoint
-from .data import load_test_set
-from .digit_map import DigitMap, compute_map
-from .evaluate import evaluate_probabilities, model_features, model_probabilities
-from .gallery import Gallery, build_gallery
-from .store import (StoredRun, StoreError, check_new_name, keep_unsaved, load_keras_file, make_card, save_model,
+from mnist_core.training.checkpoint import abandoned_checkpoints, read_checkpoint
+from mnist_core.data import load_test_set
+from mnist_core.runs.digit_map import DigitMap, compute_map
+from mnist_core.evaluate import evaluate_probabilities, model_features, model_probabilities
+from mnist_core.runs.gallery import Gallery, build_gallery
+from mnist_core.runs.store import (StoredRun, StoreError, check_new_name, keep_unsaved, load_keras_file, make_card, save_model,
                     save_run, store_dir)
 
 MAX_FILE_BYTES = 10_000_000  # the `best` preset's network is 1.4 MB

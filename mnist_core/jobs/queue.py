@@ -21,13 +21,15 @@ import sys
 import threading
 from pathlib import Path
 
-from . import protocol, quota
-from .access import NO_LIMITS, Limits, check_training
-from .config import ConfigError, TrainConfig, validate
-from .job import CANCELLED, FAILED, FINETUNE, IMPORT, QUEUED, RUNNING, SAVED, SAVING, Job  # noqa: F401 (for callers)
-from .personal import to_bytes
-from .saving import check_keras_file
-from .store import IN_TRAINING, StoreError, check_new_name, store_dir
+from mnist_core.jobs import protocol
+
+from mnist_core.runs import quota
+from mnist_core.jobs.access import NO_LIMITS, Limits, check_training
+from mnist_core.config import ConfigError, TrainConfig, validate
+from mnist_core.jobs.process import CANCELLED, FAILED, FINETUNE, IMPORT, Job
+from mnist_core.personal import to_bytes
+from mnist_core.training.saving import check_keras_file
+from mnist_core.runs.store import IN_TRAINING, StoreError, check_new_name, store_dir
 
 # A training leaves one core to the people drawing (on a one-core machine it takes the only
 # one) and gives way to them: a lower CPU priority.

@@ -14,8 +14,8 @@ import shlex
 import time
 from dataclasses import asdict, dataclass
 
-from .config import TrainConfig
-from .train import BATCH, EPOCH, Progress
+from mnist_core.config import TrainConfig
+from mnist_core.training.train import BATCH, EPOCH, Progress
 
 STOP = "stop"
 BATCH_MESSAGE_INTERVAL = 0.1  # seconds: a live chart needs no more, and each message costs both sides

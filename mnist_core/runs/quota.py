@@ -14,8 +14,8 @@ import threading
 import time
 from pathlib import Path
 
-from .access import Limits
-from .store import StoredRun, StoreError, delete_run, list_runs
+from mnist_core.jobs.access import Limits
+from mnist_core.runs.store import StoredRun, StoreError, delete_run, list_runs
 
 SESSION_TTL = 3600.0  # seconds without a rerun after which a session's active run is free to go
 

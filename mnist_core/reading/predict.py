@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .preprocess import read_at_three_widths, thicken, to_model_input
-from .store import StoreError, StoredRun, check_shapes, find_run
+from mnist_core.reading.preprocess import read_at_three_widths, thicken, to_model_input
+from mnist_core.runs.store import StoreError, StoredRun, check_shapes, find_run
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-from .config import TrainConfig, validate
-from .data import Mnist
+from mnist_core.config import TrainConfig, validate
+from mnist_core.data import Mnist
 
 # How a training ended (a TrainingResult's, a job's and a card's `ended`).
 FINISHED, EARLY_STOPPED, STOPPED = "finished", "early-stopped", "stopped"
@@ -132,19 +132,19 @@ def train(config: TrainConfig, data: Mnist, on_progress: Callable[[Progress], No
     validate(config)
     import keras
 
-    from .models import build_model, make_optimizer, training_model
+    from mnist_core.training.augment import build_model, make_optimizer, training_model
 
     keras.utils.set_random_seed(config.seed)
     x_train, y_train = data.x_train, data.y_train
     if config.train_size:
         x_train, y_train = x_train[: config.train_size], y_train[: config.train_size]
     if config.style_images:
-        from .styles import styled_examples
+        from mnist_core.training.styles import styled_examples
 
         x_style, y_style = styled_examples(x_train, y_train, config.style_images, config.seed)
         x_train, y_train = np.concatenate([x_train, x_style]), np.concatenate([y_train, y_style])
     if config.nondigit_images:
-        from .nondigits import NOT_A_DIGIT, nondigit_images
+        from mnist_core.training.nondigits import NOT_A_DIGIT, nondigit_images
 
         x_other = nondigit_images(config.nondigit_images, config.seed, data.x_train, handwritten_nondigits)
         x_train = np.concatenate([x_train, x_other])
