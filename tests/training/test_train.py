@@ -9,7 +9,7 @@ from mnist_core.data import load_mnist, split_validation
 from mnist_core.evaluate import model_probabilities
 from mnist_core.training.checkpoint import checkpoint_epochs, read_checkpoint, write_checkpoint
 from mnist_core.training.train import STOPPED, ThinnedList, batch_pipeline, train
-from tests.conftest import tiny_arrays
+from tests.support.data import tiny_arrays
 
 
 @pytest.fixture(scope="module")

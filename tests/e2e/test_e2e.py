@@ -11,8 +11,8 @@ from playwright.sync_api import expect, sync_playwright
 from bench.browser import (ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server, stroke_label,
                            touch_stroke)
 from mnist_core import personal
-from tests.conftest import draw_digit, mnist_file
-from tests.test_app import BUNDLED
+from tests.support.data import draw_digit, mnist_file
+from tests.support.apptest import BUNDLED
 
 pytestmark = [pytest.mark.e2e, pytest.mark.mnist]
 

@@ -9,9 +9,10 @@ from mnist_core import jobs
 
 from mnist_core.jobs import access
 from pages.access import OWNER_KEY
-from tests.conftest import ROOT, app_test
-from tests.runs import fake_run, stand_in_trainings
-from tests.test_import import keras_file
+from tests.support.data import ROOT
+from tests.support.apptest import app_test, page_text
+from tests.support.runs import fake_run, stand_in_trainings
+from tests.support.networks import keras_file
 
 PASSWORD = "correct horse battery staple"
 ONLY_ITS_MAKER = "Only the session that made it, or the deployment's owner, can delete it."
@@ -25,11 +26,6 @@ def fresh_server(monkeypatch):
     yield
     for job in jobs.waiting_jobs():
         jobs.cancel(job)
-
-
-def text(at) -> str:
-    return "\n".join(e.value for kind in ("markdown", "info", "warning", "error", "success", "caption")
-                     for e in getattr(at, kind))
 
 
 def owner_id(at) -> str:
@@ -70,13 +66,13 @@ def test_a_visitor_deletes_only_their_own_run(store):
     fake_run(store, "a-run", owner=owner_id(a))
     fake_run(store, "b-run", owner=owner_id(b))
     a.run()
-    assert "Runs on this public server are temporary" in text(a)
+    assert "Runs on this public server are temporary" in page_text(a)
     table = a.dataframe[0].value.set_index("name")
     assert table.loc["a-run", "made by"] == "you" and table.loc["b-run", "made by"] == "someone else"
     select(a, "b-run")
-    assert "Delete" not in labels(a) and ONLY_ITS_MAKER in text(a)
+    assert "Delete" not in labels(a) and ONLY_ITS_MAKER in page_text(a)
     select(b, "a-run")
-    assert "Delete" not in labels(b) and ONLY_ITS_MAKER in text(b)
+    assert "Delete" not in labels(b) and ONLY_ITS_MAKER in page_text(b)
     select(a, "a-run")
     next(x for x in a.button if x.label == "Delete").click().run()
     next(x for x in a.button if x.label == "Yes, delete").click().run()
@@ -87,7 +83,7 @@ def test_the_deployments_owner_and_a_local_user_may_delete_anyones_run(store, mo
     fake_run(store, "strangers", owner="f" * 32)
     owner = signed_in_owner()
     owner.switch_page(str(ROOT / "pages" / "models.py")).run()
-    assert "Runs on this public server are temporary" not in text(owner)  # the owner is not a visitor
+    assert "Runs on this public server are temporary" not in page_text(owner)  # the owner is not a visitor
     select(owner, "strangers")
     next(x for x in owner.button if x.label == "Delete").click().run()
     next(x for x in owner.button if x.label == "Yes, delete").click().run()
@@ -95,9 +91,9 @@ def test_the_deployments_owner_and_a_local_user_may_delete_anyones_run(store, mo
     fake_run(store, "strangers-2", owner="f" * 32)
     monkeypatch.setenv(access.ACCESS_ENV, "local")
     local = app_test("models")
-    assert "temporary" not in text(local)
+    assert "temporary" not in page_text(local)
     select(local, "strangers-2")
-    assert "Delete" in labels(local) and ONLY_ITS_MAKER not in text(local)
+    assert "Delete" in labels(local) and ONLY_ITS_MAKER not in page_text(local)
 
 
 def train_in(at, name: str, epochs: int = 300):
@@ -117,17 +113,17 @@ def test_only_its_starter_or_the_owner_stops_a_training_and_the_others_wait_in_l
     running = jobs.current_job()
     assert running.name == "a-train" and running.owner == owner_id(a) and running.active
     assert "Stop" in labels(a) and "Stop" not in labels(b)
-    assert "Only the session that started it, or the deployment's owner, can stop it." in text(b)
-    assert "Queued: a training ('a-train') is already running; yours starts when its turn comes." in text(b)
-    assert "Your training **c-train** is number 2 in the queue, behind a-train (running, about " in text(c)
-    assert ", b-train (waiting, about " in text(c) and "It should start in about" in text(c)
+    assert "Only the session that started it, or the deployment's owner, can stop it." in page_text(b)
+    assert "Queued: a training ('a-train') is already running; yours starts when its turn comes." in page_text(b)
+    assert "Your training **c-train** is number 2 in the queue, behind a-train (running, about " in page_text(c)
+    assert ", b-train (waiting, about " in page_text(c) and "It should start in about" in page_text(c)
     assert "Cancel it" in labels(c) and "Cancel it" not in labels(a)
     assert "Not started: the queue is full: 3 jobs are waiting behind 'a-train'; try again when one has ended." \
-        in text(e)
-    assert "Not started: you already have a job running or waiting" in text(train_in(b, "b-again"))
+        in page_text(e)
+    assert "Not started: you already have a job running or waiting" in page_text(train_in(b, "b-again"))
     next(x for x in b.button if x.label == "Cancel it").click().run()
-    assert "Your training **b-train** was cancelled." in text(b)
-    assert "Your training **c-train** is number 1 in the queue, behind a-train (running" in text(c.run())
+    assert "Your training **b-train** was cancelled." in page_text(b)
+    assert "Your training **c-train** is number 1 in the queue, behind a-train (running" in page_text(c.run())
     assert [job.name for job in jobs.waiting_jobs()] == ["c-train", "d-train"]
     owner.switch_page(str(ROOT / "pages" / "train.py")).run()
     assert "Stop" in labels(owner)
@@ -137,24 +133,24 @@ def test_only_its_starter_or_the_owner_stops_a_training_and_the_others_wait_in_l
     assert running.saved.card["owner"] == owner_id(a) and running.saved.card["temporary"] is True
     assert jobs.current_job().name == "c-train" and jobs.current_job().active  # the next one has started
     assert "Stop" in labels(c.run()) and "Stop" not in labels(a.run())
-    assert "Saved **a-train** (stopped)" in text(a)  # its starter still sees how it ended
-    assert "Your training **d-train** is number 1 in the queue, behind c-train (running" in text(d.run())
+    assert "Saved **a-train** (stopped)" in page_text(a)  # its starter still sees how it ended
+    assert "Your training **d-train** is number 1 in the queue, behind c-train (running" in page_text(d.run())
 
 
 def test_a_visitor_is_told_the_largest_training_the_budget_allows(store, monkeypatch):
     at = app_test("train")
-    assert "a training here may use about 5 CPU-minutes" in text(at)
+    assert "a training here may use about 5 CPU-minutes" in page_text(at)
     at.selectbox[0].set_value("best").run()
     next(n for n in at.number_input if n.label == "Epochs").set_value(10)
     next(x for x in at.button if x.label == "Start training").click().run()
     assert ("Not started: 10 epochs of 59,500 images would take about 18 CPU-minutes; a training on this public "
-            "server may take 5 CPU-minutes: at most 2 epochs with 59,500 images") in text(at)
+            "server may take 5 CPU-minutes: at most 2 epochs with 59,500 images") in page_text(at)
     next(n for n in at.number_input if n.label == "Batch size").set_value(1024)
     next(x for x in at.button if x.label == "Start training").click().run()
-    assert "Not started: batch size must be at most 256 for best on this public server" in text(at)
+    assert "Not started: batch size must be at most 256 for best on this public server" in page_text(at)
     assert jobs.current_job() is None or not jobs.current_job().active
     monkeypatch.setenv(access.ACCESS_ENV, "local")
-    assert "CPU-minutes" not in text(app_test("train"))  # a local user has no budget
+    assert "CPU-minutes" not in page_text(app_test("train"))  # a local user has no budget
 
 
 @pytest.mark.slow  # the import evaluates the network and exports it to ONNX in a child process
@@ -165,11 +161,11 @@ def test_an_uploaded_keras_file_becomes_a_run_of_the_uploader(store, tiny_npz, t
     at.get("file_uploader")[0].set_value(("garbage.keras", b"not a zip", "application/octet-stream"))
     at.text_input[0].set_value("uploaded")
     next(x for x in at.button if x.label == "Import").click().run()
-    assert "Not imported: the file is not a .keras file (not a zip archive" in text(at)
+    assert "Not imported: the file is not a .keras file (not a zip archive" in page_text(at)
     at.get("file_uploader")[0].set_value(("mine.keras", path.read_bytes(), "application/octet-stream"))
     at.text_input[0].set_value("uploaded")
     next(x for x in at.button if x.label == "Import").click().run()
-    assert "Importing **uploaded**: follow it on the Train page." in text(at)
+    assert "Importing **uploaded**: follow it on the Train page." in page_text(at)
     job = jobs.current_job()
     job.thread.join(300)
     assert job.status == jobs.SAVED and job.saved.card["owner"] == owner_id(at), job.error

@@ -14,7 +14,7 @@ from mnist_core.evaluate import cell_examples
 from mnist_core.runs.gallery import (GALLERY_FILE, Gallery, GalleryError, build_gallery, images_for, pick_indices,
                                 read_gallery, write_gallery)
 from mnist_core.runs.store import BUNDLED_DIR
-from tests.conftest import ROOT, tiny_arrays
+from tests.support.data import ROOT, tiny_arrays
 
 
 def probabilities_of(predicted, confidence) -> np.ndarray:

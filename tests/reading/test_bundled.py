@@ -11,7 +11,7 @@ from mnist_core.cli.training import config_from_args
 from mnist_core.config import TrainConfig
 from mnist_core.reading.preprocess import NothingDrawnError, thicken, to_model_input
 from mnist_core.runs.store import BUNDLED_DIR
-from tests.conftest import draw_digit
+from tests.support.data import draw_digit
 
 
 def test_files_and_card():

@@ -10,7 +10,7 @@ from PIL import Image
 from mnist_core import personal
 from mnist_core.personal import PersonalSetError
 from mnist_core.reading.preprocess import read_image, to_model_input
-from tests.conftest import draw_digit
+from tests.support.data import draw_digit
 
 
 def model_input(seed: int) -> np.ndarray:

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from bench.browser import ROOT, launch_chromium, streamlit_server
-from tests.conftest import tiny_arrays
+from tests.support.data import tiny_arrays
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # two visitors train, one after the other
 PASSWORD = "correct horse battery staple"

@@ -9,7 +9,7 @@ from scipy import ndimage
 
 from mnist_core.reading.preprocess import (DrawingError, NothingDrawnError, read_at_three_widths, read_image, thicken, thin,
                                    to_model_input)
-from tests.conftest import draw_digit
+from tests.support.data import draw_digit
 
 
 def reference():

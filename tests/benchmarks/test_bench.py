@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.data import ROOT
 
 pytestmark = [pytest.mark.mnist, pytest.mark.slow]  # each runs a benchmark script for several seconds
 

@@ -7,7 +7,7 @@ import pytest
 from mnist_core.runs import quota
 from mnist_core.jobs.access import Limits
 from mnist_core.runs.store import StoreError, list_runs
-from tests.runs import fake_run
+from tests.support.runs import fake_run
 
 
 @pytest.fixture(autouse=True)

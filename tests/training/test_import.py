@@ -13,20 +13,8 @@ from mnist_core import jobs, load_classifier
 from mnist_core.evaluate import model_probabilities
 from mnist_core.training.saving import MAX_FILE_BYTES, import_keras
 from mnist_core.runs.store import StoreError, find_run
-from tests.conftest import ROOT, tiny_arrays
-
-
-def keras_file(tmp_path, name="model", input_shape=(28, 28, 1), outputs=10, activation="softmax", lambda_layer=False):
-    """A small untrained network saved as `name`.keras (what the Models page's download gives)."""
-    import keras
-
-    inputs = keras.Input(input_shape)
-    x = keras.layers.Lambda(lambda v: v * 2)(inputs) if lambda_layer else inputs
-    x = keras.layers.Dense(outputs, activation=activation)(keras.layers.Flatten()(x))
-    model = keras.Model(inputs, x)
-    path = tmp_path / f"{name}.keras"
-    model.save(path)
-    return path, model
+from tests.support.data import ROOT, tiny_arrays
+from tests.support.networks import keras_file
 
 
 @pytest.mark.slow  # evaluates and exports to ONNX in a child process

@@ -6,7 +6,7 @@ import pytest
 
 from mnist_core import data
 from mnist_core.data import DatasetError, load_arrays, load_mnist, load_npz, load_test_set
-from tests.conftest import ROOT, tiny_arrays
+from tests.support.data import ROOT, tiny_arrays
 
 
 def test_explicit_path_beats_environment(tiny_npz, tmp_path, monkeypatch):

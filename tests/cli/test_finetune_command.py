@@ -15,8 +15,8 @@ from mnist_core.cli import main
 from mnist_core.evaluate import model_probabilities
 from mnist_core.training.saving import import_keras
 from mnist_core.runs.store import find_run, load_keras_model
-from tests.conftest import ROOT, tiny_arrays
-from tests.test_import import keras_file
+from tests.support.data import ROOT, tiny_arrays
+from tests.support.networks import keras_file
 
 
 def parent_run(tmp_path, store, tiny_npz) -> str:

@@ -18,7 +18,7 @@ from mnist_core.runs.store import (StoreError, check_new_name, delete_run, find_
                               load_keras_model, remove_stale_temporaries)
 from mnist_core.runs.store import save_run as store_save_run
 from mnist_core.training.train import train
-from tests.conftest import ROOT, tiny_arrays
+from tests.support.data import ROOT, tiny_arrays
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 
 from mnist_core import data
 from mnist_core.data import DatasetError, keras_cache_path, load_arrays, load_test_set
-from tests.conftest import ROOT, tiny_arrays
+from tests.support.data import ROOT, tiny_arrays
 
 
 class Origin:

@@ -19,7 +19,7 @@ from mnist_core.jobs.access import NO_LIMITS, VISITOR_LIMITS, Limits
 from mnist_core.config import ConfigError, make_config
 from mnist_core.runs.store import StoreError
 from mnist_core.training.train import Progress
-from tests.conftest import ROOT
+from tests.support.data import ROOT
 
 
 def wait(job, timeout=180):

@@ -6,7 +6,7 @@ from scipy import ndimage
 from mnist_core.config import make_config
 from mnist_core.training.strokes import as_canvas_image, draw_strokes, place, random_canvas_drawing
 from mnist_core.training.styles import STYLES, flag_one, four_template, styled_examples
-from tests.conftest import tiny_arrays
+from tests.support.data import tiny_arrays
 
 
 def test_a_stroke_is_a_round_pen_of_the_given_width():

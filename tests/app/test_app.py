@@ -13,20 +13,8 @@ from mnist_core.evaluate import evaluate_probabilities, suspicious_labels
 from mnist_core.runs.gallery import read_gallery
 from mnist_core.runs.store import BUNDLED_DIR
 from pages.model_card import hyperparameter_line, training_time
-from tests.conftest import app_test as app, draw_digit
-
-BUNDLED_GALLERY = read_gallery(BUNDLED_DIR / "default")  # the figures the pages must show for the bundled model
-BUNDLED = evaluate_probabilities(BUNDLED_GALLERY.labels, BUNDLED_GALLERY.probabilities)
-
-
-def canvas_value(picture) -> dict:
-    """The canvas's value after one stroke; its image is `picture` (an array, or the PNG sent)."""
-    if not isinstance(picture, bytes):
-        buffer = io.BytesIO()
-        Image.fromarray(picture).save(buffer, "PNG")
-        picture = buffer.getvalue()
-    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": png_data_url(picture)}}
-
+from tests.support.data import draw_digit
+from tests.support.apptest import BUNDLED, BUNDLED_GALLERY, answer_card, app_test as app, canvas_value, page_text
 
 def drawn_seven() -> np.ndarray:
     """The canvas's RGBA pixels with a 7 drawn in white."""
@@ -34,16 +22,6 @@ def drawn_seven() -> np.ndarray:
     rgba[..., 3] = np.asarray(draw_digit())
     rgba[..., :3] = 255
     return rgba
-
-
-def texts(at) -> str:
-    return "\n".join([m.value for m in at.markdown] + [m.value for m in at.info] + [m.value for m in at.warning]
-                     + [m.value for m in at.error] + [m.value for m in at.caption] + [m.value for m in at.success])
-
-
-def answer_card(at) -> str:
-    """The Draw page's answer card (its HTML), or "" when it shows none."""
-    return next((html.proto.body for html in at.get("html") if "data-testid='predicted-digit'" in html.proto.body), "")
 
 
 @pytest.fixture
@@ -70,7 +48,7 @@ PAGE_SHOWS = {
 @pytest.mark.parametrize("page", list(PAGE_SHOWS))
 def test_every_page_renders_without_the_dataset(page, store, no_dataset):
     at = app(page)
-    assert PAGE_SHOWS[page] in texts(at)
+    assert PAGE_SHOWS[page] in page_text(at)
     assert at.session_state["active_model"] == "default"
     assert at.sidebar.selectbox[0].label == "Active model"
     assert at.sidebar.selectbox[0].options == [f"default · {BUNDLED.accuracy:.2%}"]
@@ -82,10 +60,10 @@ def test_every_page_renders_without_the_dataset(page, store, no_dataset):
 
 def test_draw_shows_hint_on_blank_canvas(store):
     at = app("draw")
-    assert "Draw a digit in the black box" in texts(at)
+    assert "Draw a digit in the black box" in page_text(at)
     at.session_state["canvas-0"] = canvas_value(np.zeros((280, 280, 4), np.uint8))
     at.run()
-    assert "Draw a digit in the black box" in texts(at) and not at.exception
+    assert "Draw a digit in the black box" in page_text(at) and not at.exception
 
 
 def test_draw_predicts_injected_canvas(store):
@@ -105,7 +83,7 @@ def test_draw_single_dot_gets_a_message(store):
     rgba[140:146, 140:146] = 255
     at.session_state["canvas-0"] = canvas_value(rgba)
     at.run()
-    assert "only a dot" in texts(at) and not at.exception
+    assert "only a dot" in page_text(at) and not at.exception
 
 
 def test_train_form_refuses_a_bad_value_and_a_bad_name(store):
@@ -113,17 +91,17 @@ def test_train_form_refuses_a_bad_value_and_a_bad_name(store):
     at = app("train")
     next(n for n in at.number_input if n.label == "Epochs").set_value(10**9)
     at.button[0].click().run()
-    assert "Not started: epochs must be between 1 and 500, got 1000000000" in texts(at)
+    assert "Not started: epochs must be between 1 and 500, got 1000000000" in page_text(at)
     next(n for n in at.number_input if n.label == "Epochs").set_value(1)
     next(n for n in at.number_input if n.label == "Handwriting-style images").set_value(40000)
     at.button[0].click().run()
-    assert "Not started: style images must be between 0 and 30000, got 40000" in texts(at)
+    assert "Not started: style images must be between 0 and 30000, got 40000" in page_text(at)
     next(n for n in at.number_input if n.label == "Handwriting-style images").set_value(0)
     for name, message in (("../evil", "run name '../evil' may not contain"),
                           ("default", "a model called 'default' already exists")):
         at.text_input[0].set_value(name)
         at.button[0].click().run()
-        assert f"Not started: {message}" in texts(at)
+        assert f"Not started: {message}" in page_text(at)
     assert jobs.current_job() is None and not store.exists()
 
 
@@ -134,9 +112,9 @@ def test_explore_pages_through_a_whole_cell_with_the_dataset(mnist_path, store):
     at.selectbox(key="cell_true").set_value(4)
     at.selectbox(key="cell_pred").set_value(4).run()
     correct = BUNDLED.confusion[4, 4]
-    assert f"**{correct:,} test images** of a **4** correctly read **4**" in texts(at)
+    assert f"**{correct:,} test images** of a **4** correctly read **4**" in page_text(at)
     assert len(at.tabs[0].get("image")) == 24  # one full page of the gallery
-    assert "not stored with the run" not in texts(at)
+    assert "not stored with the run" not in page_text(at)
 
 
 def test_broken_runs_are_shown_not_offered(store):
@@ -156,14 +134,14 @@ def test_broken_runs_are_shown_not_offered(store):
 def test_explore_needs_no_dataset(store, no_dataset):
     """The matrix, the mistakes and the first page of each diagonal cell come from what the run stores."""
     at = app("explore")
-    assert f"{BUNDLED.errors} mistakes in 10,000 test images" in texts(at)
+    assert f"{BUNDLED.errors} mistakes in 10,000 test images" in page_text(at)
     (true, predicted, count), = BUNDLED.top_confusions(1)
     at.selectbox(key="cell_true").set_value(true)
     at.selectbox(key="cell_pred").set_value(predicted).run()
-    assert f"**{count} test images** of a **{true}** read as **{predicted}**" in texts(at)
+    assert f"**{count} test images** of a **{true}** read as **{predicted}**" in page_text(at)
     assert len(at.tabs[0].get("image")) == count
     at.selectbox(key="cell_pred").set_value(true).run()
-    assert "the rest are not stored with the run" in texts(at) and len(at.tabs[0].get("image")) == 24
+    assert "the rest are not stored with the run" in page_text(at) and len(at.tabs[0].get("image")) == 24
     disputed = [image.proto.imgs[0].caption for image in at.tabs[1].get("image")]
     first = suspicious_labels(BUNDLED_GALLERY.labels, BUNDLED_GALLERY.probabilities)[0]
     assert len(disputed) == len(suspicious_labels(BUNDLED_GALLERY.labels, BUNDLED_GALLERY.probabilities))
@@ -171,14 +149,14 @@ def test_explore_needs_no_dataset(store, no_dataset):
                            f"({first['confidence']:.0%})")
     assert not at.exception
     home = app()
-    assert "100 test digits ship with the app" in texts(home) and len(home.get("image")) == 16
+    assert "100 test digits ship with the app" in page_text(home) and len(home.get("image")) == 16
 
 
 def test_an_unusable_mnist_copy_is_explained(tmp_path, monkeypatch, store):
     monkeypatch.setenv("MNIST_PATH", str(tmp_path / "gone.npz"))
     explore = app("explore")
-    assert "MNIST_PATH: no such file" in texts(explore) and "gone.npz" not in texts(explore)
-    assert f"{BUNDLED.errors} mistakes" in texts(explore) and not explore.exception
+    assert "MNIST_PATH: no such file" in page_text(explore) and "gone.npz" not in page_text(explore)
+    assert f"{BUNDLED.errors} mistakes" in page_text(explore) and not explore.exception
 
 
 
@@ -193,7 +171,7 @@ def test_right_keeps_the_drawing_once_in_the_stores_personal_set(store, monkeypa
     assert not at.exception and at.session_state["canvas_round"] == 1  # a clean canvas for the next digit
     kept = personal.load(store / "personal.npz")  # this machine's own: the store keeps them
     assert kept.y.tolist() == [7] and kept.counts()[7] == 1
-    assert "1 digit (at most 500). They are kept in the model store on this machine." in texts(at)
+    assert "1 digit (at most 500). They are kept in the model store on this machine." in page_text(at)
     assert not any(b.label.startswith("Right") for b in at.button)  # nothing drawn on the new canvas
     undo = next(b for b in at.button if b.label == "Undo the last")
     undo.click().run()
@@ -229,18 +207,18 @@ def test_explore_maps_a_run_with_a_map_and_says_when_a_run_has_none(store, no_da
     at = app("explore")
     at.session_state["active_model"] = "mapped"
     at.run()
-    assert "Each test digit is a point, near the digits **mapped** sees alike" in texts(at)
+    assert "Each test digit is a point, near the digits **mapped** sees alike" in page_text(at)
     figure = at.tabs[2].get("plotly_chart")[0].proto.spec
     assert figure.count('"name":"mistake"') == 1 and not at.exception
     at.session_state["active_model"] = "unmapped"
     at.run()
-    assert "run 'unmapped' has no map of the test set (it was saved before maps existed)" in texts(at)
+    assert "run 'unmapped' has no map of the test set (it was saved before maps existed)" in page_text(at)
 
     draw = app("draw")
     draw.session_state["active_model"] = "mapped"
     draw.session_state["canvas-0"] = canvas_value(drawn_seven())
     draw.run()
     next(t for t in draw.toggle if t.label == "Where is it on the map").set_value(True).run()
-    assert "Its nearest test digits (of those stored with the model):" in texts(draw) and not draw.exception
+    assert "Its nearest test digits (of those stored with the model):" in page_text(draw) and not draw.exception
     nearest = [image.proto.imgs[0].caption for image in draw.get("image")[-8:]]
     assert len(nearest) == 8 and all(re.fullmatch(r"a \d", caption) for caption in nearest)

@@ -13,7 +13,7 @@ from mnist_core.reading.explain import (INK, SEGMENTS, SUPPORTS_ANSWER, SUPPORTS
                                 stroke_segments)
 from mnist_core.reading.preprocess import thicken
 from mnist_core.training.strokes import random_canvas_drawing
-from tests.conftest import draw_digit
+from tests.support.data import draw_digit
 
 
 def _ellipse(cx, cy, rx, ry, n=24):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import ROOT, draw_digit
+from tests.support.data import ROOT, draw_digit
 
 
 def cli(*args, env=None, check_code=None):

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from mnist_core import list_runs
-from tests.conftest import ROOT
+from tests.support.data import ROOT
 
 pytestmark = pytest.mark.slow  # each trains for several epochs in a child process
 

@@ -21,8 +21,9 @@ from bench.browser import ROOT, rerun_message, shows_exception, streamlit_server
 from bench.hostile_clients import blank_png
 from mnist_core.reading.preprocess import DrawingError, read_canvas_png, read_image, to_model_input
 from pages.redact import without_paths
-from tests.conftest import app_test as app, draw_digit
-from tests.test_app import answer_card, canvas_value, texts
+from tests.support.data import draw_digit
+from tests.support.apptest import app_test as app
+from tests.support.apptest import answer_card, canvas_value, page_text as texts
 
 
 def encoded(image: Image.Image, fmt: str, **options) -> bytes:

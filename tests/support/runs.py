@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from mnist_core.jobs import protocol
 from mnist_core.training.train import EPOCH, Progress
-from tests.runs import fake_run
+from tests.support.runs import fake_run
 
 name, store, flags = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
 print(protocol.encode(Progress(EPOCH, 1, 300, 1, 1, 0.5, {"loss": 1.0})), flush=True)
