@@ -1,13 +1,14 @@
 """mnist-studio: draw a digit, train a network, explore its mistakes.
 
-The entry point only sets up navigation and the shared sidebar; each page is a file in pages/.
+The entry point only sets up navigation and the shared sidebar; each page is a file in pages/,
+and what the pages share is in ui/.
 """
 
 from pathlib import Path
 
 import streamlit as st
 
-from pages import access, active_model, deep_link, upload_limits
+from ui import access, active_model, deep_link, upload_limits
 
 PAGES = Path(__file__).resolve().parent / "pages"
 

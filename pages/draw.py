@@ -6,9 +6,9 @@ from mnist_core import DrawingError, NothingDrawnError
 from mnist_core.runs.digit_map import MapError, place
 from mnist_core.reading.explain import explain
 from mnist_core.runs.gallery import GalleryError, images_for
-from pages import active_model, canvas, charts, deep_link, loaders, teach, uploads
-from pages.images import enlarge
-from pages.redact import without_paths
+from ui import active_model, canvas, charts, deep_link, loaders, teach, uploads
+from ui.images import enlarge
+from ui.redact import without_paths
 
 deep_link.require_navigation()
 

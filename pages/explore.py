@@ -10,9 +10,9 @@ from mnist_core import evaluate_probabilities
 from mnist_core.evaluate import cell_examples, compare_probabilities, confusion_sentences, plural, suspicious_labels
 from mnist_core.runs.digit_map import MapError
 from mnist_core.runs.gallery import FIRST_PAGE as PAGE_SIZE, GalleryError, images_for
-from pages import active_model, charts, deep_link, loaders
-from pages.images import enlarge
-from pages.redact import without_paths
+from ui import active_model, charts, deep_link, loaders
+from ui.images import enlarge
+from ui.redact import without_paths
 
 deep_link.require_navigation()
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from pages import active_model, deep_link, loaders
-from pages.images import enlarge
-from pages.model_card import model_card
+from ui import active_model, deep_link, loaders
+from ui.images import enlarge
+from ui.model_card import model_card
 
 deep_link.require_navigation()
 

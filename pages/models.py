@@ -7,10 +7,10 @@ from mnist_core import ConfigError, StoreError, delete_run, jobs
 from mnist_core.jobs.access import VISITOR, VISITOR_LIMITS
 from mnist_core.training.saving import MAX_FILE_BYTES
 from mnist_core.runs.store import DEFAULT_MODEL
-from pages import active_model, charts, deep_link, loaders
-from pages.access import session
-from pages.model_card import model_card, training_time
-from pages.redact import without_paths
+from ui import active_model, charts, deep_link, loaders
+from ui.access import session
+from ui.model_card import model_card, training_time
+from ui.redact import without_paths
 
 deep_link.require_navigation()
 

@@ -7,9 +7,9 @@ import streamlit as st
 from mnist_core import ConfigError, jobs, make_config
 from mnist_core.jobs.access import VISITOR, VISITOR_LIMITS
 from mnist_core.config import LR_SCHEDULES, OPTIMIZERS, PRESETS
-from pages import active_model, charts, deep_link
-from pages.access import session
-from pages.redact import without_paths
+from ui import active_model, charts, deep_link
+from ui.access import session
+from ui.redact import without_paths
 
 deep_link.require_navigation()
 

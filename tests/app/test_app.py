@@ -12,7 +12,7 @@ from mnist_core import jobs, personal
 from mnist_core.evaluate import evaluate_probabilities, suspicious_labels
 from mnist_core.runs.gallery import read_gallery
 from mnist_core.runs.store import BUNDLED_DIR
-from pages.model_card import hyperparameter_line, training_time
+from ui.model_card import hyperparameter_line, training_time
 from tests.support.data import draw_digit
 from tests.support.apptest import BUNDLED, BUNDLED_GALLERY, answer_card, app_test as app, canvas_value, page_text
 

@@ -20,7 +20,7 @@ from PIL import Image
 from bench.browser import ROOT, rerun_message, shows_exception, streamlit_server
 from bench.hostile_clients import blank_png
 from mnist_core.reading.preprocess import DrawingError, read_canvas_png, read_image, to_model_input
-from pages.redact import without_paths
+from ui.redact import without_paths
 from tests.support.data import draw_digit
 from tests.support.apptest import app_test as app
 from tests.support.apptest import answer_card, canvas_value, page_text as texts
@@ -153,7 +153,7 @@ def test_uploads_are_judged_by_content_not_by_name(store):
 
 
 def test_an_upload_is_decoded_once_however_often_the_page_reruns(store, monkeypatch):
-    from pages import uploads
+    from ui import uploads
 
     calls = []
     monkeypatch.setattr(uploads, "read_image", lambda data: calls.append(len(data)) or read_image(data))
@@ -233,7 +233,7 @@ def peak_rss(pid: int) -> int:
 def open_draw_page(connection, url: str) -> str:
     """Run /draw; the canvas widget's id."""
     connection.send(rerun_message(url))
-    while True:  # the first run on a fresh server reruns itself (pages/deep_link.py)
+    while True:  # the first run on a fresh server reruns itself (ui/deep_link.py)
         found = re.search(rb"\$\$ID-[0-9a-f]+-canvas-0", b"".join(run_frames(connection)))
         if found:
             return found.group().decode()

@@ -6,7 +6,7 @@ import pytest
 
 from mnist_core import StoreError
 from mnist_core.runs.store import BUNDLED_DIR, delete_run
-from pages import loaders
+from ui import loaders
 
 
 def test_a_deleted_and_retrained_name_serves_the_new_network(store):

@@ -3,7 +3,7 @@
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 from streamlit.runtime.uploaded_file_manager import UploadedFileRec
 
-from pages import upload_limits
+from ui import upload_limits
 
 
 def put(manager, session: str, file_id: str, size: int) -> None:

@@ -91,7 +91,7 @@ def test_every_page_opens_with_its_content(page, server, name):
 
 def test_a_deep_link_as_the_first_request_gets_the_whole_app(page, tmp_path):
     """Before st.navigation first runs, Streamlit serves a `pages/` folder as a legacy multipage
-    app: without pages/deep_link.py, /explore on a fresh server would open with no sidebar."""
+    app: without ui/deep_link.py, /explore on a fresh server would open with no sidebar."""
     with streamlit_server(tmp_path / "store") as (url, _):
         open_page(page, url, "/explore")
         expect(page.get_by_text("Active model", exact=True)).to_be_visible()

@@ -8,7 +8,7 @@ import pytest
 from mnist_core import jobs
 
 from mnist_core.jobs import access
-from pages.access import OWNER_KEY
+from ui.access import OWNER_KEY
 from tests.support.data import ROOT
 from tests.support.apptest import app_test, page_text
 from tests.support.runs import fake_run, stand_in_trainings

@@ -9,7 +9,7 @@ from mnist_core import DatasetError, StoreError, data, list_runs, load_classifie
 from mnist_core.runs.digit_map import read_map
 from mnist_core.runs.gallery import read_gallery
 from mnist_core.runs.store import BUNDLED_DIR, store_dir
-from pages.redact import without_paths
+from ui.redact import without_paths
 
 
 def identity(folder: Path) -> int:

@@ -19,9 +19,9 @@ from mnist_core import ConfigError, StoreError, jobs, personal
 from mnist_core.jobs.access import LOCAL
 from mnist_core.personal import PersonalSetError
 from mnist_core.runs.store import store_dir
-from pages import active_model
-from pages.access import session
-from pages.redact import without_paths
+from ui import active_model
+from ui.access import session
+from ui.redact import without_paths
 
 PERSONAL_FILE = "personal.npz"
 MIN_DIGITS = 10  # fewer teach too little to be worth a fine-tune; half are held out to measure it

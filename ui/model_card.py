@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages import charts
+from ui import charts
 
 
 def training_time(seconds: float | None) -> str:

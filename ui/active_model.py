@@ -10,9 +10,9 @@ from mnist_core import StoreError
 
 from mnist_core.runs import quota
 from mnist_core.runs.store import DEFAULT_MODEL
-from pages import loaders
-from pages.access import session
-from pages.redact import without_paths
+from ui import loaders
+from ui.access import session
+from ui.redact import without_paths
 
 
 def name() -> str | None:
