@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.hostile_clients import png_data_url
+from bench.harness.hostile_clients import png_data_url
 from mnist_core import jobs, personal
 from mnist_core.evaluate import evaluate_probabilities, suspicious_labels
 from mnist_core.runs.gallery import read_gallery

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.browser import ROOT, rerun_message, shows_exception, streamlit_server
-from bench.hostile_clients import blank_png
+from bench.harness.browser import ROOT, rerun_message, shows_exception, streamlit_server
+from bench.harness.hostile_clients import blank_png
 from mnist_core.reading.preprocess import DrawingError, read_canvas_png, read_image, to_model_input
 from ui.redact import without_paths
 from tests.support.data import draw_digit

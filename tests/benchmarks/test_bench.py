@@ -20,26 +20,26 @@ def bench(*args, timeout=600):
 
 @pytest.mark.parametrize("clients", ["ws", pytest.param("browser", marks=pytest.mark.e2e)])
 def test_load_script_briefly(mnist_path, clients):
-    out = bench("bench/load.py", "--sessions", 2, "--seconds", 6, "--clients", clients)
+    out = bench("-m", "bench.measure.load", "--sessions", 2, "--seconds", 6, "--clients", clients)
     match = re.search(rf"2 {clients} sessions for 6 s: (\d+) strokes answered, 0 errors, p50 \d+ ms, p95 \d+ ms, "
                       r"server CPU \d+ ms per stroke", out)
     assert match and int(match.group(1)) >= 2, out
 
 
 def test_load_script_with_a_training_briefly(mnist_path):
-    out = bench("bench/load.py", "--sessions", 2, "--seconds", 6, "--train")
+    out = bench("-m", "bench.measure.load", "--sessions", 2, "--seconds", 6, "--train")
     assert re.search(r"2 ws sessions for 6 s with a training running: \d+ strokes answered, 0 errors", out), out
 
 
 def test_canvas_accuracy_briefly(mnist_path):
-    out = bench("bench/canvas_accuracy.py", "--count", 60)
+    out = bench("-m", "bench.measure.canvas_accuracy", "--count", 60)
     accuracy = float(re.search(r"MNIST-style preprocessing: ([\d.]+)%", out).group(1))
     baseline = float(re.search(r"plain resize baseline: +([\d.]+)%", out).group(1))
     assert accuracy > baseline and accuracy > 80, out
 
 
 def test_predict_latency_briefly(mnist_path):
-    out = bench("bench/predict_latency.py", "--calls", 100)
+    out = bench("-m", "bench.measure.predict_latency", "--calls", 100)
     assert re.search(r"clf.predict \(preprocess \+ ONNX Runtime\) +p50 +[\d.]+ ms", out), out
     assert "speed-up:" in out
 
@@ -47,7 +47,7 @@ def test_predict_latency_briefly(mnist_path):
 def test_three_widths_briefly(mnist_path):
     from mnist_core import find_run
 
-    out = bench("bench/three_widths.py", "default")
+    out = bench("-m", "bench.measure.three_widths", "default")
     match = re.search(r"default +validation \( *500\) errors: once +\d+, three widths +\d+ +test errors: once +\d+, "
                       r"three widths +(\d+) \(", out)
     assert match, out

@@ -111,8 +111,8 @@ def test_full_mnist_layout(mnist_path):
 @pytest.mark.mnist
 def test_bundled_sample_is_what_the_script_makes(mnist_path, tmp_path):
     out = tmp_path / "sample.npz"
-    subprocess.run([sys.executable, "bench/make_mnist_sample.py", "--data", str(mnist_path), "--out", str(out)],
-                   cwd=ROOT, check=True, capture_output=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "bench.tools.make_mnist_sample", "--data", str(mnist_path),
+                    "--out", str(out)], cwd=ROOT, check=True, capture_output=True, timeout=120)
     made, bundled = data.load_sample(out), data.load_sample()
     assert all(np.array_equal(a, b) for a, b in zip(made, bundled))
     x_test, y_test = load_test_set(mnist_path)

@@ -1,6 +1,6 @@
 """Time to 99.0% MNIST test accuracy: the `quick` preset against Keras' mnist_convnet example.
 
-    python bench/quick_vs_convnet.py [--max-epochs 15] [--quick-seeds 0 1 2] [--convnet-seeds 0 1 2]
+    python -m bench.measure.quick_vs_convnet [--max-epochs 15] [--quick-seeds 0 1 2] [--convnet-seeds 0 1 2]
 
 Both train on the same 55,000 images and validate on the same 5,000 after every epoch (as
 the example does with its validation_split), on this machine in the same run. After every
@@ -19,11 +19,8 @@ Each seed also shows that `quick` reaches 99.0% by design, not by a lucky draw.
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402

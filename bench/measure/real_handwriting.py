@@ -1,6 +1,6 @@
 """How the app reads real handwriting: pen-written digits by many writers, drawn as canvas strokes.
 
-    python bench/real_handwriting.py [--model NAME] [--data PATH] [--sheet errors.png]
+    python -m bench.measure.real_handwriting [--model NAME] [--data PATH] [--sheet errors.png]
 
 Each digit of the UNIPEN development set (real people writing with a pen on tablets, see
 ../shared/data/README.md) is drawn the way a person draws on the Draw page's canvas: a round pen
@@ -14,19 +14,16 @@ strangers.
 import argparse
 import gzip
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from mnist_core import DrawingError, load_classifier, to_model_input
+from mnist_core.reading.preprocess import ink_map, thicken
+from mnist_core.training.strokes import random_canvas_drawing
 
-from mnist_core import DrawingError, load_classifier, to_model_input  # noqa: E402
-from mnist_core.reading.preprocess import ink_map, thicken  # noqa: E402
-from mnist_core.training.strokes import random_canvas_drawing  # noqa: E402
-
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "unipen_dev.json.gz"
 
 

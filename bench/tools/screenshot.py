@@ -1,18 +1,15 @@
 """The README's screenshot: the Draw page after a person drew a 7, in headless Chromium.
 
-    python bench/screenshot.py [--out docs/draw.png] [--width 1280]
+    python -m bench.tools.screenshot [--out docs/draw.png] [--width 1280]
 """
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from bench.browser import draw_stroke, launch_chromium, seven_strokes, streamlit_server, stroke_label  # noqa: E402
+from bench.harness.browser import ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server, stroke_label
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """What the map of the test set costs: seconds to compute it for 10,000 digits, bytes on disk.
 
-    MNIST_PATH=/path/to/mnist.npz python bench/map_cost.py [--model NAME] [--repeat 3]
+    MNIST_PATH=/path/to/mnist.npz python -m bench.measure.map_cost [--model NAME] [--repeat 3]
 
 Runs the model (ONNX, as the server does) over the test set for its final-layer features, then
 times digit_map.compute_map on them (the work the training process adds to saving a run: the
@@ -9,17 +9,14 @@ Keras pass for the features is timed separately) and writes the map to see its s
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from mnist_core import load_classifier  # noqa: E402
-from mnist_core.data import load_test_set  # noqa: E402
-from mnist_core.runs.digit_map import compute_map, write_map  # noqa: E402
+from mnist_core import load_classifier
+from mnist_core.data import load_test_set
+from mnist_core.runs.digit_map import compute_map, write_map
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 The sample is the first PER_CLASS test digits of each class, in test-set order, so the same
 MNIST always gives the same arrays. Usage:
 
-    MNIST_PATH=/path/to/mnist.npz python bench/make_mnist_sample.py [--data PATH] [--out PATH]
+    MNIST_PATH=/path/to/mnist.npz python -m bench.tools.make_mnist_sample [--data PATH] [--out PATH]
 """
 
 import argparse
@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from mnist_core.data import BUNDLED_SAMPLE, load_test_set  # noqa: E402
+from mnist_core.data import BUNDLED_SAMPLE, load_test_set
 
 PER_CLASS = 10
 

@@ -1,14 +1,11 @@
 """Seconds per epoch of each preset on this machine (the second epoch: no start-up costs).
 
-    python bench/epoch_times.py [--presets seed-mlp quick best]
+    python -m bench.measure.epoch_times [--presets seed-mlp quick best]
 """
 
 import argparse
 import os
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from mnist_core.config import PRESETS, make_config  # noqa: E402

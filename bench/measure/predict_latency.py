@@ -1,8 +1,8 @@
 """Single-drawing prediction time in process: preprocessing + forward pass, p50 and p99.
 
-    python bench/predict_latency.py [--model NAME] [--calls 2000]
+    python -m bench.measure.predict_latency [--model NAME] [--calls 2000]
 
-The inputs are 280x280 canvas images, gray or RGBA (from canvas_digits.py), read as the Draw page
+The inputs are 280x280 canvas images, gray or RGBA (from bench/harness/canvas_digits.py), read as the Draw page
 reads them (at three stroke widths when the run's card says so). Baselines measured in the
 same run on the same images: Keras' `model.predict` per image (what many demos do) and a
 direct Keras call `model(x, training=False)`.
@@ -10,17 +10,13 @@ direct Keras call `model(x, training=False)`.
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from canvas_digits import canvas_digits  # noqa: E402
+from bench.harness.canvas_digits import canvas_digits  # noqa: E402
 from mnist_core import load_classifier, load_test_set, to_model_input  # noqa: E402
 from mnist_core.runs.store import load_keras_model  # noqa: E402
 

@@ -1,6 +1,6 @@
 """Make a saved run the bundled default model (a maintainer's step, then commit the folder).
 
-    MNIST_PATH=/path/to/mnist.npz python bench/bundle_default.py RUN [--store DIR]
+    MNIST_PATH=/path/to/mnist.npz python -m bench.tools.bundle_default RUN [--store DIR]
 
 Copies the run into mnist_core/bundled/default as a whole (a temporary folder, then a rename),
 names its card `default` (its `command` still names the run it was trained as), and brings a run
@@ -13,21 +13,17 @@ import argparse
 import json
 import re
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from mnist_core.data import load_test_set  # noqa: E402
-from mnist_core.runs.digit_map import MAP_FILE, compute_map, write_map  # noqa: E402
-from mnist_core.evaluate import model_features  # noqa: E402
-from mnist_core.training.export import export_onnx  # noqa: E402
-from mnist_core.runs.gallery import GALLERY_FILE, build_gallery, write_gallery  # noqa: E402
-from mnist_core.runs.store import BUNDLED_DIR, CARD_FILE, DEFAULT_MODEL, ONNX_FILE, find_run, load_keras_model  # noqa: E402
+from mnist_core.data import load_test_set
+from mnist_core.runs.digit_map import MAP_FILE, compute_map, write_map
+from mnist_core.evaluate import model_features
+from mnist_core.training.export import export_onnx
+from mnist_core.runs.gallery import GALLERY_FILE, build_gallery, write_gallery
+from mnist_core.runs.store import BUNDLED_DIR, CARD_FILE, DEFAULT_MODEL, ONNX_FILE, find_run, load_keras_model
 
 OLD_PROBABILITIES = "test_probabilities.npy"  # what runs stored before gallery.npz
 

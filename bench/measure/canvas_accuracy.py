@@ -1,25 +1,21 @@
-"""Accuracy on canvas-like drawings (see canvas_digits.py), against a plain-resize baseline.
+"""Accuracy on canvas-like drawings (see bench/harness/canvas_digits.py), against a plain-resize baseline.
 
-    python bench/canvas_accuracy.py [--model NAME] [--count 3000] [--save-examples DIR]
+    python -m bench.measure.canvas_accuracy [--model NAME] [--count 3000] [--save-examples DIR]
 
 Prints the accuracy with MNIST-style preprocessing (what the app does) and with a plain resize
 of the whole canvas to 28x28 (what many MNIST demos do), per digit and per style.
 """
 
 import argparse
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from canvas_digits import STYLES, canvas_digits, styled_digit  # noqa: E402
-from mnist_core import load_classifier, load_test_set  # noqa: E402
-from mnist_core.reading.preprocess import ink_map  # noqa: E402
+from bench.harness.canvas_digits import STYLES, canvas_digits, styled_digit
+from mnist_core import load_classifier, load_test_set
+from mnist_core.reading.preprocess import ink_map
 
 
 def plain_resize(image: np.ndarray) -> np.ndarray:

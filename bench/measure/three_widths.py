@@ -1,11 +1,11 @@
 """Reading a network at three stroke widths against reading it once, run by run.
 
-    MNIST_PATH=... python bench/three_widths.py RUN [RUN ...] [--unipen] [--json]
+    MNIST_PATH=... python -m bench.measure.three_widths RUN [RUN ...] [--unipen] [--json]
 
 For each saved run: its errors on its own validation split (the digits its training held out,
 re-made from the card's validation size and seed) and on the MNIST test set, read once as they
 are and read at three widths (preprocess.read_at_three_widths); with --unipen, also the accuracy
-and calibration error on the real pen-written digits of bench/real_handwriting.py. "Unsure": read
+and calibration error on the real pen-written digits of bench.measure.real_handwriting. "Unsure": read
 once, less sure than preprocess.SURE, so read at the other two widths as well. The choice
 to read at three widths was made on the validation splits and the development set; the test
 columns show how it held on digits it was not chosen on.
@@ -13,19 +13,14 @@ columns show how it held on digits it was not chosen on.
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from real_handwriting import (DEFAULT_DATA, canvas_drawings, expected_calibration_error, load_unipen,  # noqa: E402
-                              model_inputs)
-from mnist_core import load_classifier, load_mnist  # noqa: E402
-from mnist_core.reading.preprocess import read_at_three_widths, thicken, unsure_answers  # noqa: E402
+from bench.measure.real_handwriting import (DEFAULT_DATA, canvas_drawings, expected_calibration_error,
+                                           load_unipen, model_inputs)
+from mnist_core import load_classifier, load_mnist
+from mnist_core.reading.preprocess import read_at_three_widths, thicken, unsure_answers
 
 
 def readings(clf, images: np.ndarray) -> dict:

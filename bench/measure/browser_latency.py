@@ -1,12 +1,12 @@
 """In the browser: cold start, stroke → prediction time against a bare canvas, and memory.
 
-    MNIST_PATH=/path/to/mnist.npz python bench/browser_latency.py [--strokes 20] [--no-train]
+    MNIST_PATH=/path/to/mnist.npz python -m bench.measure.browser_latency [--strokes 20] [--no-train]
 
 (The training phase needs MNIST: $MNIST_PATH, Keras' cached copy, or the internet.)
 
 1. Cold start: from `streamlit run` to the first prediction shown for a drawing.
 2. Stroke latency: mouse up → the page shows the answer for that stroke, median of N strokes,
-   for the Draw page and for bench/bare_canvas_app.py (the same canvas, no model), measured the
+   for the Draw page and for bench/harness/bare_canvas_app.py (the same canvas, no model), measured the
    same way in the same run; prints the ratio.
 3. Memory: RSS of the `streamlit run` process after a browser opened Home, Draw (and drew)
    and Explore, then the peak RSS while a training of the `best` preset (started from the Train
@@ -25,8 +25,7 @@ from pathlib import Path
 import psutil
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.browser import draw_stroke, launch_chromium, streamlit_server, stroke_label  # noqa: E402
+from bench.harness.browser import draw_stroke, launch_chromium, streamlit_server, stroke_label
 
 RECORD_MOUSEUP = "document.addEventListener('mouseup', () => { window.__up = performance.now(); }, true)"
 
@@ -120,7 +119,7 @@ def main() -> None:
                 print(f"peak RSS while training: server {max(peak):.0f} MB, server + training process "
                       f"{max(peak_total):.0f} MB")
 
-        with streamlit_server(store, script="bench/bare_canvas_app.py") as (url, _):
+        with streamlit_server(store, script="bench/harness/bare_canvas_app.py") as (url, _):
             page.goto(url)
             page.locator("canvas.upper-canvas").first.wait_for(timeout=60_000)
             bare = stroke_latencies(page, args.strokes)

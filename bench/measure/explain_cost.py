@@ -1,8 +1,8 @@
 """What "Why this answer" costs per drawing, against the plain prediction, and how faithful it is.
 
-    python bench/explain_cost.py [--model NAME] [--count 200] [--calls 1000] [--segments 12]
+    python -m bench.measure.explain_cost [--model NAME] [--count 200] [--calls 1000] [--segments 12]
 
-The drawings are 280x280 canvas images (from canvas_digits.py, MNIST test digits redrawn with
+The drawings are 280x280 canvas images (from bench/harness/canvas_digits.py, MNIST test digits redrawn with
 round pens). Each call times `clf.predict(image)` (preprocess + the reading: the baseline
 the Draw page already pays per stroke) and, right after it on the same drawing,
 `explain(clf, prediction.model_input)` (what the map adds) and `saliency_image` (its 280x280
@@ -11,18 +11,13 @@ highest lowers p(answer) more than blanking as many random ink pixels (mean of 1
 """
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from canvas_digits import canvas_digits  # noqa: E402
-from mnist_core import load_classifier, load_test_set  # noqa: E402
-from mnist_core.reading.explain import SEGMENTS, deletion_check, explain, saliency_image  # noqa: E402
+from bench.harness.canvas_digits import canvas_digits
+from mnist_core import load_classifier, load_test_set
+from mnist_core.reading.explain import SEGMENTS, deletion_check, explain, saliency_image
 
 
 def timed(function, *args) -> tuple[float, object]:

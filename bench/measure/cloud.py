@@ -1,6 +1,6 @@
 """The app started as Streamlit Community Cloud starts it, measured against a deployment's goals.
 
-    python bench/cloud.py [--seconds 60] [--sessions 20] [--reuse-venv] [--skip-training] [--data PATH]
+    python -m bench.measure.cloud [--seconds 60] [--sessions 20] [--reuse-venv] [--skip-training] [--data PATH]
 
 As on Cloud: a virtual environment made from requirements.txt only (--venv, remade unless
 --reuse-venv), `streamlit run streamlit_app.py` from the repository root with that environment's
@@ -13,8 +13,8 @@ The bench itself (Chromium, websocket clients) runs in the development environme
    Models; the server process and its children apart.
 3. A `best` training (1 epoch, 20000 images) started on the Train page; it downloads MNIST from
    the origin. Peak RSS of the server plus the training process.
-4. bench/load.py's 20 websocket sessions drawing with a training running, while two hostile
-   clients (bench/hostile_clients.py) each send an 81-megapixel canvas payload and a 16-megapixel
+4. bench.measure.load's 20 websocket sessions drawing with a training running, while two hostile
+   clients (bench/harness/hostile_clients.py) each send an 81-megapixel canvas payload and a 16-megapixel
    upload every second: strokes, errors, latency, and the server's peak RSS meanwhile.
 --skip-training leaves out 3 and the training during 4. Exits 1 if a goal is missed.
 """
@@ -41,10 +41,9 @@ from pathlib import Path
 import psutil
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.browser import ROOT, draw_stroke, free_port, launch_chromium, seven_strokes  # noqa: E402
-from bench.hostile_clients import while_attacking  # noqa: E402
-from bench.load import run as drawing_load  # noqa: E402
+from bench.harness.browser import ROOT, draw_stroke, free_port, launch_chromium, seven_strokes
+from bench.harness.hostile_clients import while_attacking
+from bench.measure.load import run as drawing_load
 
 def cloud_venv(path: Path, reuse: bool) -> Path:
     """The Python of a virtual environment made from requirements.txt alone."""

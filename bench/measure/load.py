@@ -1,6 +1,6 @@
 """Many people drawing at once on one app server: N sessions on /draw for a fixed time.
 
-    python bench/load.py [--sessions 20] [--seconds 60] [--train] [--clients ws|browser]
+    python -m bench.measure.load [--sessions 20] [--seconds 60] [--train] [--clients ws|browser]
 
 Each session draws strokes one after another, waiting for the answer to each (the page's
 "(n strokes)" caption) and then taking the time a person takes to draw the next stroke
@@ -38,8 +38,7 @@ from PIL import Image, ImageDraw
 from playwright.async_api import async_playwright
 from websockets.asyncio.client import connect
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.browser import CHROMIUM_ARGS, rerun_message, shows_exception, streamlit_server, stroke_label  # noqa: E402
+from bench.harness.browser import CHROMIUM_ARGS, rerun_message, shows_exception, streamlit_server, stroke_label
 
 RECORD_MOUSEUP = "document.addEventListener('mouseup', () => { window.__up = performance.now(); }, true)"
 

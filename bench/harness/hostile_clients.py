@@ -29,7 +29,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
-from bench.browser import rerun_message, shows_exception
+from bench.harness.browser import rerun_message, shows_exception
 
 ANSWER_TIMEOUT = 30  # seconds for the server to finish a rerun or answer a request
 XSRF_COOKIE = "_streamlit_xsrf"

@@ -1,17 +1,15 @@
 """Size of a run's Explore gallery (gallery.npz: its test probabilities and the test digits Explore
 shows), with what each array takes.
 
-    python bench/gallery_size.py [--model NAME]
+    python -m bench.measure.gallery_size [--model NAME]
 """
 
 import argparse
 import sys
 import zipfile
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from mnist_core import find_run  # noqa: E402
-from mnist_core.runs.gallery import GALLERY_FILE  # noqa: E402
+from mnist_core import find_run
+from mnist_core.runs.gallery import GALLERY_FILE
 
 
 def main() -> int:

@@ -1,9 +1,9 @@
 """Teaching a model one writer's hand: before and after, on digits of theirs it was not taught.
 
-    python bench/personalization.py [--model NAME] [--data PATH] [--mnist PATH] [--writers 20] [--threads N] [--json]
+    python -m bench.measure.personalization [--model NAME] [--data PATH] [--mnist PATH] [--writers 20] [--threads N] [--json]
 
 For each of the writers of the UNIPEN development set with the most digits (at least 40 each),
-every digit is drawn as a person draws on the Draw page's canvas (bench/real_handwriting.py)
+every digit is drawn as a person draws on the Draw page's canvas (bench.measure.real_handwriting)
 and made into the model's input as the app makes it. Half of each writer's digits, stratified by
 digit, are taught to a copy of the model (mnist_core.training.finetune); the other half measure it, before
 and after. Prints per writer, the mean and the worst writer, the MNIST test accuracy change of
@@ -16,17 +16,14 @@ import collections
 import json
 import os
 import re
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench.real_handwriting import DEFAULT_DATA, error_sheet, load_unipen  # noqa: E402
+from bench.measure.real_handwriting import DEFAULT_DATA, error_sheet, load_unipen  # noqa: E402
 from mnist_core.training import finetune  # noqa: E402
 from mnist_core.data import load_mnist  # noqa: E402
 from mnist_core.evaluate import model_probabilities  # noqa: E402
@@ -36,6 +33,7 @@ from mnist_core.runs.store import find_run, load_keras_model  # noqa: E402
 from mnist_core.training.strokes import random_canvas_drawing  # noqa: E402
 from mnist_core.training.train import limit_threads  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 DEFAULT_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 MIN_DIGITS = 40
 GOAL_MEAN, GOAL_WORST, GOAL_MNIST_DROP = 0.985, 0.96, 0.002
