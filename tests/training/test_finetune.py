@@ -15,7 +15,7 @@ from mnist_core.runs.gallery import build_gallery
 from mnist_core.personal import PersonalSet
 from mnist_core.reading.preprocess import to_model_input
 from mnist_core.runs.store import find_run, load_keras_model, save_run
-from mnist_core.progress import BATCH, EPOCH, FINISHED, STOPPED
+from mnist_core.training.train import BATCH, EPOCH, FINISHED, STOPPED
 from tests.support.data import tiny_arrays
 
 
