@@ -1,1 +1,1 @@
-"""What tests and benchmarks share: a streamlit server, headless Chromium, hostile clients, canvas-like digits."""
+"""What tests and benchmarks share: a streamlit server and Chromium, people drawing, hostile clients, test digits."""

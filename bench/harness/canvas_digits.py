@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 from skimage.morphology import skeletonize
 
+from mnist_core.reading.preprocess import ink_map
 from mnist_core.training.strokes import CANVAS, as_canvas_image, draw_strokes, ellipse
 
 
@@ -68,6 +69,12 @@ def styled_digit(style: str, rng: np.random.Generator) -> np.ndarray:
             points.append((x0 + x * np.cos(angle) - y * np.sin(angle), y0 + x * np.sin(angle) + y * np.cos(angle)))
         placed.append(points)
     return draw_strokes(placed, pen)
+
+
+def plain_resize(image: np.ndarray) -> np.ndarray:
+    """The baseline many MNIST demos use: the whole canvas resized to 28x28, no centring or scaling."""
+    ink = ink_map(image)
+    return np.asarray(Image.fromarray(ink, mode="F").resize((28, 28), Image.Resampling.BILINEAR))
 
 
 def canvas_digits(x: np.ndarray, y: np.ndarray, count: int, seed: int = 0):

@@ -147,7 +147,7 @@ def widget_ids(frames: list[bytes]) -> tuple[str | None, str | None, str | None]
         elif message.WhichOneof("type") == "delta" and message.delta.WhichOneof("type") == "new_element":
             if message.delta.new_element.WhichOneof("type") == "file_uploader":
                 uploader = message.delta.new_element.file_uploader.id
-        found = re.search(rb"\$\$ID-[0-9a-f]+-canvas-0", frame)  # the canvas's widget id, as load.py finds it
+        found = re.search(rb"\$\$ID-[0-9a-f]+-canvas-0", frame)  # the canvas's widget id, as drawing_sessions finds it
         canvas = found.group().decode() if found else canvas
     return session, canvas, uploader
 

@@ -25,9 +25,7 @@ from pathlib import Path
 import psutil
 from playwright.sync_api import sync_playwright
 
-from bench.harness.browser import draw_stroke, launch_chromium, streamlit_server, stroke_label
-
-RECORD_MOUSEUP = "document.addEventListener('mouseup', () => { window.__up = performance.now(); }, true)"
+from bench.harness.browser import RECORD_MOUSEUP, draw_stroke, launch_chromium, streamlit_server, stroke_label
 
 
 def stroke_latencies(page, count: int) -> list[float]:

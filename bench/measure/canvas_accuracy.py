@@ -13,14 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from bench.harness.canvas_digits import STYLES, canvas_digits, styled_digit
+from bench.harness.canvas_digits import STYLES, canvas_digits, plain_resize, styled_digit
 from mnist_core import load_classifier, load_test_set
-from mnist_core.reading.preprocess import ink_map
-
-
-def plain_resize(image: np.ndarray) -> np.ndarray:
-    ink = ink_map(image)
-    return np.asarray(Image.fromarray(ink, mode="F").resize((28, 28), Image.Resampling.BILINEAR))
 
 
 def main() -> None:

@@ -13,9 +13,10 @@ The bench itself (Chromium, websocket clients) runs in the development environme
    Models; the server process and its children apart.
 3. A `best` training (1 epoch, 20000 images) started on the Train page; it downloads MNIST from
    the origin. Peak RSS of the server plus the training process.
-4. bench.measure.load's 20 websocket sessions drawing with a training running, while two hostile
-   clients (bench/harness/hostile_clients.py) each send an 81-megapixel canvas payload and a 16-megapixel
-   upload every second: strokes, errors, latency, and the server's peak RSS meanwhile.
+4. bench.measure.load's 20 websocket sessions (bench/harness/drawing_sessions.py) drawing with a
+   training running, while two hostile clients (bench/harness/hostile_clients.py) each send an
+   81-megapixel canvas payload and a 16-megapixel upload every second: strokes, errors, latency,
+   and the server's peak RSS meanwhile.
 --skip-training leaves out 3 and the training during 4. Exits 1 if a goal is missed.
 """
 
@@ -42,8 +43,9 @@ import psutil
 from playwright.sync_api import sync_playwright
 
 from bench.harness.browser import ROOT, draw_stroke, free_port, launch_chromium, seven_strokes
+from bench.harness.drawing_sessions import run as drawing_load
 from bench.harness.hostile_clients import while_attacking
-from bench.measure.load import run as drawing_load
+from bench.harness.paths import SHARED_DATA
 
 def cloud_venv(path: Path, reuse: bool) -> Path:
     """The Python of a virtual environment made from requirements.txt alone."""
@@ -270,7 +272,7 @@ def main() -> None:
     parser.add_argument("--venv", type=Path, default=Path("/tmp/cloud-venv"))
     parser.add_argument("--reuse-venv", action="store_true", help="use --venv as it is if it exists")
     parser.add_argument("--skip-training", action="store_true", help="no training: a quick run")
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "mnist.npz",
+    parser.add_argument("--data", type=Path, default=SHARED_DATA / "mnist.npz",
                         help="the mnist.npz the loopback origin serves")
     args = parser.parse_args()
     if not args.data.is_file():

@@ -1,9 +1,10 @@
 """Teaching a model one writer's hand: before and after, on digits of theirs it was not taught.
 
-    python -m bench.measure.personalization [--model NAME] [--data PATH] [--mnist PATH] [--writers 20] [--threads N] [--json]
+    python -m bench.measure.personalization [--model NAME] [--data PATH] [--mnist PATH] [--writers 20]
+        [--threads N] [--json]
 
 For each of the writers of the UNIPEN development set with the most digits (at least 40 each),
-every digit is drawn as a person draws on the Draw page's canvas (bench.measure.real_handwriting)
+every digit is drawn as a person draws on the Draw page's canvas (bench/harness/unipen.py)
 and made into the model's input as the app makes it. Half of each writer's digits, stratified by
 digit, are taught to a copy of the model (mnist_core.training.finetune); the other half measure it, before
 and after. Prints per writer, the mean and the worst writer, the MNIST test accuracy change of
@@ -23,7 +24,8 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench.measure.real_handwriting import DEFAULT_DATA, error_sheet, load_unipen  # noqa: E402
+from bench.harness.paths import SHARED_DATA  # noqa: E402
+from bench.harness.unipen import DEFAULT_DATA, error_sheet, load_unipen  # noqa: E402
 from mnist_core.training import finetune  # noqa: E402
 from mnist_core.data import load_mnist  # noqa: E402
 from mnist_core.evaluate import model_probabilities  # noqa: E402
@@ -33,8 +35,7 @@ from mnist_core.runs.store import find_run, load_keras_model  # noqa: E402
 from mnist_core.training.strokes import random_canvas_drawing  # noqa: E402
 from mnist_core.training.train import limit_threads  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]  # the repository
-DEFAULT_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
+DEFAULT_MNIST = SHARED_DATA / "mnist.npz"
 MIN_DIGITS = 40
 GOAL_MEAN, GOAL_WORST, GOAL_MNIST_DROP = 0.985, 0.96, 0.002
 

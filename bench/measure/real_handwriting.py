@@ -12,72 +12,16 @@ strangers.
 """
 
 import argparse
-import gzip
 import json
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from mnist_core import DrawingError, load_classifier, to_model_input
-from mnist_core.reading.preprocess import ink_map, thicken
-from mnist_core.training.strokes import random_canvas_drawing
-
-ROOT = Path(__file__).resolve().parents[2]  # the repository
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "unipen_dev.json.gz"
-
-
-def load_unipen(path: Path) -> list[dict]:
-    """[{"label", "source", "strokes"}], strokes in tablet coordinates with y pointing up."""
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        return json.load(handle)
-
-
-def canvas_drawings(samples: list[dict], seed: int) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return [random_canvas_drawing(s["strokes"], rng, y_up=True) for s in samples]
-
-
-def model_inputs(drawings: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """The 28x28 inputs the app makes, and which drawings it refused (a dot, say): those count as errors."""
-    inputs, refused = np.zeros((len(drawings), 28, 28), np.float32), np.zeros(len(drawings), bool)
-    for i, drawing in enumerate(drawings):
-        try:
-            inputs[i] = to_model_input(drawing)
-        except DrawingError:
-            refused[i] = True
-    return inputs, refused
-
-
-def plain_resize(drawing: np.ndarray) -> np.ndarray:
-    return np.asarray(Image.fromarray(ink_map(drawing), mode="F").resize((28, 28), Image.Resampling.BILINEAR))
-
-
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
-    """The gap between shown confidence and accuracy, averaged over equal-width confidence bins."""
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-    gap = 0.0
-    for b in range(bins):
-        inside = which == b
-        if inside.any():
-            gap += inside.mean() * abs(confidence[inside].mean() - correct[inside].mean())
-    return float(gap)
-
-
-def error_sheet(inputs: np.ndarray, labels: np.ndarray, predicted: np.ndarray, path: Path, limit: int = 400) -> None:
-    """The misread digits as the network saw them, 20 a row, each with a strip: green = label, red = answer."""
-    wrong = np.flatnonzero(labels != predicted)[:limit]
-    cols = 20
-    rows = max(1, -(-len(wrong) // cols))
-    sheet = np.full((rows * 36, cols * 30, 3), 255, np.uint8)
-    for k, i in enumerate(wrong):
-        r, c = divmod(k, cols)
-        tile = (255 - inputs[i] * 255).astype(np.uint8)
-        sheet[r * 36:r * 36 + 28, c * 30:c * 30 + 28] = tile[..., None]
-        sheet[r * 36 + 29:r * 36 + 33, c * 30 + labels[i] * 2 + 4:c * 30 + labels[i] * 2 + 6] = (0, 160, 0)
-        sheet[r * 36 + 29:r * 36 + 33, c * 30 + predicted[i] * 2 + 4:c * 30 + predicted[i] * 2 + 6] = (220, 0, 0)
-    Image.fromarray(sheet).resize((sheet.shape[1] * 2, sheet.shape[0] * 2), Image.Resampling.NEAREST).save(path)
+from bench.harness.canvas_digits import plain_resize
+from bench.harness.unipen import (DEFAULT_DATA, canvas_drawings, error_sheet, expected_calibration_error, load_unipen,
+                                  model_inputs)
+from mnist_core import load_classifier
+from mnist_core.reading.preprocess import thicken
 
 
 def measure(clf, samples: list[dict], seed: int) -> dict:

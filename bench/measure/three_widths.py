@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.measure.real_handwriting import (DEFAULT_DATA, canvas_drawings, expected_calibration_error,
-                                           load_unipen, model_inputs)
+from bench.harness.unipen import DEFAULT_DATA, canvas_drawings, expected_calibration_error, load_unipen, model_inputs
 from mnist_core import load_classifier, load_mnist
 from mnist_core.reading.preprocess import read_at_three_widths, thicken, unsure_answers
 
@@ -49,7 +48,7 @@ def main() -> None:
     if args.unipen:
         samples = load_unipen(args.data)
         labels = np.array([s["label"] for s in samples])
-        inputs, refused = model_inputs(canvas_drawings(samples, 2026))  # real_handwriting.py's seed
+        inputs, refused = model_inputs(canvas_drawings(samples, 2026))  # bench.measure.real_handwriting's seed
         inputs = thicken(inputs)
     rows, totals = [], {}
     for name in args.runs:
