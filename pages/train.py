@@ -6,7 +6,8 @@ import streamlit as st
 
 from mnist_core import ConfigError, jobs, make_config
 from mnist_core.jobs.access import VISITOR, VISITOR_LIMITS
-from mnist_core.config import LR_SCHEDULES, OPTIMIZERS, PRESETS
+from mnist_core.config import PRESETS, TrainConfig
+from mnist_core.hyperparams import hyperparameters
 from ui import active_model, charts, deep_link
 from ui.access import session
 from ui.redact import without_paths
@@ -31,38 +32,31 @@ defaults = PRESETS[preset_name].defaults
 if st.session_state.pop("fresh_run_name", False) or "run_name" not in st.session_state:
     # A fixed default, renewed only after a start: a changing one would reset what was typed.
     st.session_state.run_name = f"{preset_name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def widget(cell, h, default):
+    """The form's widget for the declared hyperparameter `h`, showing the preset's `default`. Its key
+    names the preset, so choosing another preset shows that preset's values. No min or max: config's
+    refusal says what the range is, where a widget would only clamp."""
+    key, tip = f"{preset_name}.{h.name}", h.explained[:1].upper() + h.explained[1:]
+    if h.kind is bool:
+        return cell.toggle(h.label, value=default, help=tip, key=key)
+    if h.choices:
+        return cell.selectbox(h.label, h.choices, index=h.choices.index(default), help=tip, key=key)
+    return cell.number_input(h.label, value=default, step=h.step, format=h.format, help=tip, key=key)
+
+
 with st.form("train-form"):
-    c1, c2, c3, c4 = st.columns(4)
-    epochs = c1.number_input("Epochs", value=defaults.epochs, step=1)
-    batch_size = c2.number_input("Batch size", value=defaults.batch_size, step=1)
-    learning_rate = c3.number_input("Learning rate", value=defaults.learning_rate, format="%.5f", step=1e-4)
-    optimizer = c4.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(defaults.optimizer))
-    c1, c2, c3, c4 = st.columns(4, vertical_alignment="bottom")
-    lr_schedule = c1.selectbox("Learning-rate schedule", LR_SCHEDULES, index=LR_SCHEDULES.index(defaults.lr_schedule))
-    dropout = c2.number_input("Dropout", value=defaults.dropout, step=0.05)
-    label_smoothing = c3.number_input("Label smoothing", value=defaults.label_smoothing, step=0.05,
-                                      help="Share of each target spread over all ten classes (0 = off)")
-    augment = c4.toggle("Augmentation", value=defaults.augment, help="Random stroke width, rotation, zoom and shift")
-    c1, c2, c3, c4 = st.columns(4, vertical_alignment="bottom")
-    early_stopping = c1.toggle("Early stopping", value=defaults.early_stopping)
-    patience = c2.number_input("Patience (epochs)", value=defaults.patience, step=1)
-    validation_size = c3.number_input("Validation images", value=defaults.validation_size, step=500)
-    train_size = c4.number_input("Training images (0 = all)", value=defaults.train_size, step=1000)
-    c1, c2, c3 = st.columns([2, 1, 1])
-    name = c1.text_input("Run name", key="run_name", max_chars=64)
-    style_images = c2.number_input("Handwriting-style images", value=defaults.style_images, step=500,
-                                   help="Synthesised digits in styles MNIST lacks (slashed 0, flagged 1, crossed 7, "
-                                        "open 4, straight-stem 9) added to the training set; 0 = MNIST only")
-    seed = c3.number_input("Seed", value=defaults.seed, step=1)
+    values, declared = {}, hyperparameters(TrainConfig)
+    for row in range(0, len(declared), 4):
+        for cell, h in zip(st.columns(4, vertical_alignment="bottom"), declared[row:row + 4]):
+            values[h.name] = widget(cell, h, getattr(defaults, h.name))
+    name = st.columns([2, 2])[0].text_input("Run name", key="run_name", max_chars=64)
     submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
 
 if submitted:
     try:
-        config = make_config(preset_name, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                             optimizer=optimizer, dropout=dropout, lr_schedule=lr_schedule,
-                             label_smoothing=label_smoothing,
-                             validation_size=validation_size, train_size=train_size, style_images=style_images,
-                             early_stopping=early_stopping, patience=patience, augment=augment, seed=seed)
+        config = make_config(preset_name, **values)
         mine = st.session_state.my_job = jobs.submit_training(config, name, owner=me.owner_id, limits=me.limits)
         st.session_state.fresh_run_name = True
         if (place := jobs.place_in_queue(mine)) is not None:

@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from mnist_core.config import TrainConfig
+from mnist_core.hyperparams import card_entries
 from ui import charts
 
 
@@ -14,13 +16,10 @@ def training_time(seconds: float | None) -> str:
 
 
 def hyperparameter_line(card: dict) -> str:
-    hp = card.get("hyperparameters", {})
-    return (f"{hp.get('epochs', '?')} epoch{'' if hp.get('epochs') == 1 else 's'} · batch {hp.get('batch_size', '?')} · "
-            f"{hp.get('optimizer', '?')} lr {hp.get('learning_rate', '?')} ({hp.get('lr_schedule', '?')}) · "
-            f"dropout {hp.get('dropout', '?')} · augmentation {'on' if hp.get('augment') else 'off'}"
-            + (f" · label smoothing {hp['label_smoothing']}" if hp.get("label_smoothing") else "")
-            + (" · reads a digit it is unsure of at three stroke widths" if card.get("three_widths") else "")
-            + (f" · trained with `{card['command']}`" if card.get("command") else ""))
+    """The hyperparameters (as config.TrainConfig declares them), how the run reads and what trained it."""
+    return " · ".join(card_entries(card.get("hyperparameters", {}), TrainConfig)
+                      + (["reads a digit it is unsure of at three stroke widths"] if card.get("three_widths") else [])
+                      + ([f"trained with `{card['command']}`"] if card.get("command") else []))
 
 
 def model_card(card: dict) -> None:

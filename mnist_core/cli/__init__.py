@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_core.config import OPTIMIZERS, LR_SCHEDULES, PRESETS, ConfigError
+from mnist_core.config import PRESETS, ConfigError, TrainConfig
 from mnist_core.data import DatasetError, load_test_set
 from mnist_core.evaluate import compare_probabilities, confusion_sentences, evaluate_probabilities, plural, suspicious_labels
 from mnist_core.reading.explain import explain_file, explanation_text
 from mnist_core.reading.predict import load_classifier
 from mnist_core.reading.preprocess import DrawingError, read_image
 from mnist_core.runs.store import StoreError, find_run, list_runs
+from mnist_core.hyperparams import add_flags
 from mnist_core.personal import PersonalSetError
 from mnist_core.cli.training import cmd_finetune, cmd_import, cmd_train
 
@@ -141,28 +142,12 @@ def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m mnist_core", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train a preset and save it to the model store")
+    train = commands.add_parser("train", help="train a preset and save it to the model store",
+                                description="Train a preset and save it to the model store. A hyperparameter "
+                                            "not given keeps the preset's value.")
     train.add_argument("--preset", required=True, choices=list(PRESETS))
     train.add_argument("--name", required=True, help="run name: letters, digits, '.', '_', '-'")
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--lr", type=float, help="(peak) learning rate")
-    train.add_argument("--lr-schedule", choices=LR_SCHEDULES)
-    train.add_argument("--optimizer", choices=OPTIMIZERS)
-    train.add_argument("--dropout", type=float)
-    train.add_argument("--label-smoothing", type=float,
-                       help="share of each target spread over all classes (0-0.5)")
-    train.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None)
-    train.add_argument("--early-stopping-patience", type=int,
-                       help="epochs without improvement; turns early stopping on")
-    train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
-    train.add_argument("--seed", type=int)
-    train.add_argument("--validation-size", type=int)
-    train.add_argument("--train-size", type=int, help="use only this many training images (0 = all)")
-    train.add_argument("--style-images", type=int,
-                       help="add this many synthesised digits in styles MNIST lacks (slashed 0, flagged 1, ...)")
-    train.add_argument("--nondigit-images", type=int,
-                       help="add this many drawings that are not digits (scribbles, pairs, letters), taught a flat answer")
+    add_flags(train, TrainConfig)  # every hyperparameter, as config.TrainConfig declares it
     train.add_argument("--nondigits", metavar="PATH",
                        help="handwritten letters and symbols (UNIPEN .json.gz): half the non-digit images come "
                             "from its training writers")
@@ -209,8 +194,6 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    if getattr(args, "early_stopping_patience", None) is not None and args.early_stopping is None:
-        args.early_stopping = True
     try:
         return args.func(args)
     except (ConfigError, DatasetError, StoreError, PersonalSetError) as exc:

@@ -17,7 +17,7 @@ import numpy as np
 
 from mnist_core.jobs import protocol
 from mnist_core.training.checkpoint import checkpoint_epochs, claim_checkpoint, write_checkpoint
-from mnist_core.config import TrainConfig, make_config
+from mnist_core.config import config_from_args  # the inverse of protocol.config_args
 from mnist_core.data import load_arrays, load_mnist
 from mnist_core.training.nondigits import load_handwritten
 from mnist_core.training.saving import import_keras, recover_abandoned, save_trained, test_set_views
@@ -44,16 +44,6 @@ def _print_progress(progress) -> None:
         sys.stderr.write(f"\repoch {progress.epoch}/{progress.epochs} [{_bar(1)}] {progress.elapsed:6.1f}s "
                          f"loss {logs.get('loss', 0):.4f} acc {logs.get('accuracy', 0):.4f}{validation}\n")
     sys.stderr.flush()
-
-
-def config_from_args(args) -> TrainConfig:
-    """The config the `train` flags ask for (the inverse of protocol.config_args), validated."""
-    return make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
-                       optimizer=args.optimizer, dropout=args.dropout, early_stopping=args.early_stopping,
-                       patience=args.early_stopping_patience, augment=args.augment, seed=args.seed,
-                       lr_schedule=args.lr_schedule, label_smoothing=args.label_smoothing,
-                       validation_size=args.validation_size, style_images=args.style_images,
-                       train_size=args.train_size, nondigit_images=args.nondigit_images)
 
 
 def _emit(message: protocol.Message) -> bool:

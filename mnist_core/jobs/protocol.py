@@ -1,7 +1,7 @@
 """How the app and a training process talk: the command that starts it, the lines it writes, the line it reads.
 
 The app (jobs.py) starts `python -m mnist_core train ... --progress json`, its flags built by
-`train_args`. The training (cli.py) writes one JSON object per line on stdout: a Progress after
+`train_args`. The training (cli/training.py) writes one JSON object per line on stdout: a Progress after
 batches (at most ten a second) and after every epoch, then `Saving` once training has ended,
 then `Saved` once the run is in the store. A `stop` line on its stdin, or the end of its stdin,
 stops it after the current batch (why the end counts as a stop: see jobs.py). Both sides use
@@ -15,6 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 
 from mnist_core.config import TrainConfig
+from mnist_core.hyperparams import config_flags
 from mnist_core.training.train import BATCH, EPOCH, Progress
 
 STOP = "stop"
@@ -85,15 +86,8 @@ def wait_for_stop(stream) -> None:
 
 
 def config_args(config: TrainConfig) -> list[str]:
-    """The `train` flags that reproduce `config` exactly (cli.config_from_args is the inverse)."""
-    c = config
-    return ["--preset", c.preset, "--epochs", str(c.epochs), "--batch-size", str(c.batch_size),
-            "--lr", repr(c.learning_rate), "--lr-schedule", c.lr_schedule, "--optimizer", c.optimizer,
-            "--label-smoothing", repr(c.label_smoothing),
-            "--dropout", repr(c.dropout), "--early-stopping" if c.early_stopping else "--no-early-stopping",
-            "--early-stopping-patience", str(c.patience), "--augment" if c.augment else "--no-augment",
-            "--seed", str(c.seed), "--style-images", str(c.style_images), "--validation-size", str(c.validation_size),
-            "--train-size", str(c.train_size), "--nondigit-images", str(c.nondigit_images)]
+    """The `train` flags that reproduce `config` exactly (config.config_from_args is the inverse)."""
+    return ["--preset", config.preset, *config_flags(config)]
 
 
 def train_args(config: TrainConfig, name: str, data: str | None, nondigits: str | None = None) -> list[str]:

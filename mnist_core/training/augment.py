@@ -12,13 +12,14 @@ import keras
 from keras import layers, ops
 
 from mnist_core.config import PRESETS, TrainConfig
+from mnist_core.training.networks import NETWORKS
 
 INPUT_SHAPE = (28, 28, 1)
 
 
 def build_model(config: TrainConfig) -> keras.Model:
-    """The inference network of `config.preset` with `config.dropout` (see config.PRESETS)."""
-    return PRESETS[config.preset].network(config.dropout)
+    """The inference network `config.preset` names, with `config.dropout` (see config.PRESETS)."""
+    return NETWORKS[PRESETS[config.preset].network](config.dropout)
 
 
 class RandomStrokeWidth(layers.Layer):

@@ -1,8 +1,14 @@
+import argparse
 import math
+import re
+from dataclasses import dataclass, replace
 
 import pytest
 
-from mnist_core.config import PRESETS, ConfigError, make_config, validate_name
+from mnist_core.config import PRESETS, ConfigError, TrainConfig, config_from_args, make_config, validate_name
+from mnist_core.hyperparams import add_flags, card_entries, config_flags, hyperparameter, hyperparameters
+
+DECLARED = hyperparameters(TrainConfig)
 
 
 def test_seed_mlp_defaults_are_the_notebook():
@@ -62,11 +68,108 @@ def test_best_halves_with_strided_convs_and_drops_the_border():
     (dict(train_size=100, batch_size=200), r"batch size \(200\) is larger than the training images \(100\)"),
     (dict(style_images=-1), "style images must be between 0 and 30000, got -1"),
     (dict(style_images=50_000), "style images must be between 0 and 30000"),
+    (dict(nondigit_images=30_001), "non-digit images must be between 0 and 30000, got 30001"),
+    (dict(early_stopping=1), "early stopping must be on or off, got 1"),
+    (dict(seed=True), "seed must be a whole number, got True"),
+    (dict(dropout="0.1"), "dropout must be a finite number, got '0.1'"),
     (dict(colour="red"), "unknown hyperparameter"),
 ])
 def test_nonsense_is_refused(overrides, message):
     with pytest.raises(ConfigError, match=message):
         make_config("quick", **overrides)
+
+
+def _edges(h) -> tuple[list, list]:
+    """Values the declaration of `h` allows at its edges, and values just outside it."""
+    if h.kind is bool:
+        return [True, False], [1, "yes"]
+    if h.kind is str:
+        return list(h.choices), [h.choices[0].upper(), ""]
+    if h.kind is int:
+        return [h.low, h.high], [h.low - 1, h.high + 1, float(h.low), True, "1"]
+    inside = [h.low if h.low_inclusive else h.low + 1e-9, h.high]
+    return inside, [h.low if not h.low_inclusive else h.low - 0.01, h.high + 0.01, math.inf, math.nan, "0.1"]
+
+
+@pytest.mark.parametrize("h", DECLARED, ids=[h.name for h in DECLARED])
+def test_every_hyperparameter_is_kept_at_its_edges_and_refused_beyond_them(h):
+    """Each declared range or set of choices is what validation enforces, naming the field as
+    its declaration does (the exact messages: test_nonsense_is_refused)."""
+    inside, outside = _edges(h)
+    for value in inside:
+        assert getattr(make_config("quick", **{h.name: value}), h.name) == value
+    for value in outside:
+        with pytest.raises(ConfigError, match=f"^(unknown )?{re.escape(h.what)} "):
+            make_config("quick", **{h.name: value})
+
+
+def test_presets_give_every_hyperparameter_a_valid_value():
+    for preset in PRESETS.values():
+        assert make_config(preset.name) == preset.defaults and preset.defaults.preset == preset.name
+
+
+@dataclass(frozen=True)
+class WithMomentum(TrainConfig):
+    """TrainConfig plus one made-up hyperparameter: the one edit a new hyperparameter takes."""
+
+    momentum: float = hyperparameter("Momentum", low=0.0, high=0.99, default=0.0, step=0.01,
+                                     help="SGD's momentum")
+
+
+def test_one_more_field_is_one_edit_away_from_a_flag_a_check_and_a_card_entry():
+    config = make_config("best", config_type=WithMomentum, momentum=0.9, optimizer="sgd")
+    flags = config_flags(config)
+    assert flags[-2:] == ["--momentum", "0.9"] and flags[:-2] == config_flags(replace(make_config("best"),
+                                                                                      optimizer="sgd"))
+    command = argparse.ArgumentParser()
+    command.add_argument("--preset")
+    add_flags(command, WithMomentum)
+    assert "--momentum X" in command.format_help() and "SGD's momentum; [0.0, 0.99]" in command.format_help()
+    assert config_from_args(command.parse_args(["--preset", "best", *flags]), WithMomentum) == config
+    assert config_from_args(command.parse_args(["--preset", "best"]), WithMomentum).momentum == 0.0
+    with pytest.raises(ConfigError, match=r"^momentum must be in \[0.0, 0.99\], got 1.5$"):
+        make_config("best", config_type=WithMomentum, momentum=1.5)
+    assert card_entries(config.to_dict(), WithMomentum)[-1] == "momentum 0.9"
+    assert "momentum" not in " ".join(card_entries(make_config("best", config_type=WithMomentum).to_dict(),
+                                                   WithMomentum))  # at its default it goes unsaid
+    assert [h.label for h in hyperparameters(WithMomentum)][-1] == "Momentum"  # what the Train page shows
+
+
+def test_a_declaration_missing_its_range_or_choices_is_refused():
+    @dataclass(frozen=True)
+    class Unbounded(TrainConfig):
+        width: int = hyperparameter("Width", default=1)
+
+    with pytest.raises(TypeError, match="hyperparameter width: an int or float needs low and high"):
+        hyperparameters(Unbounded)
+
+
+def test_every_hyperparameter_is_said_on_the_card():
+    """Each field changes the card's line when it changes, in its own entry or another's."""
+    base = make_config("quick", early_stopping=True)  # patience is said only with early stopping on
+    line = card_entries(base.to_dict(), TrainConfig)
+    for h in DECLARED:
+        other = next(v for v in _edges(h)[0] if v != getattr(base, h.name))
+        changed = card_entries(replace(base, **{h.name: other}).to_dict(), TrainConfig)
+        assert changed != line, h.name
+
+
+def test_an_older_card_says_what_it_holds():
+    assert card_entries(dict(epochs=1, batch_size=64, learning_rate=0.01, augment=False), TrainConfig) == [
+        "1 epoch", "batch 64", "? lr 0.01 (?)", "augmentation off"]
+
+
+def test_the_train_page_asks_for_every_hyperparameter_with_its_presets_values(store):
+    """A widget per declared field, showing the preset's value, and another preset's once it is chosen."""
+    from tests.support.apptest import app_test
+
+    at = app_test("train")
+    for preset in ("quick", "best"):
+        next(box for box in at.main.selectbox if box.label == "Preset").set_value(preset).run()
+        widgets = {w.key: w for kind in ("number_input", "selectbox", "toggle") for w in getattr(at.main, kind)}
+        for h in DECLARED:
+            widget = widgets[f"{preset}.{h.name}"]
+            assert (widget.label, widget.value) == (h.label, getattr(PRESETS[preset].defaults, h.name))
 
 
 def test_unknown_preset():
