@@ -154,7 +154,7 @@ async def run(url: str, server, args) -> tuple[list, list, float, float]:
         after = server.cpu_times()
         rss = server.memory_info().rss / 2**20
         if args.train:
-            await trainer.get_by_role("button", name="Stop").click()
+            await trainer.get_by_role("button", name="Stop", exact=True).click()  # not "Help for Early stopping"
             await trainer.get_by_text("Saved load-training").first.wait_for(timeout=120_000)
         await browser.close()
     return latencies, errors, (after.user + after.system) - (cpu.user + cpu.system), rss
