@@ -1,16 +1,12 @@
 """Test-set figures from labels and predicted probabilities, in NumPy only.
 
-Everything but `model_probabilities` works from stored probabilities, so the app can draw a
-confusion matrix and its galleries without loading TensorFlow or running the network again.
-`model_probabilities` runs a Keras network (it is handed one; nothing here imports TensorFlow)
-to compute the probabilities a trained run is saved with.
+Everything here works from stored probabilities, so the app can draw a confusion matrix and its
+galleries without loading TensorFlow or running the network again.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
-
-from mnist_core.reading.preprocess import read_at_three_widths
 
 
 @dataclass(frozen=True)
@@ -46,31 +42,6 @@ class Evaluation:
 
 def _safe_divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(a, b, out=np.zeros_like(a, dtype=float), where=b > 0)
-
-
-def scale_images(images: np.ndarray) -> np.ndarray:
-    """uint8 N x 28 x 28 → float32 N x 28 x 28 x 1 in [0, 1], what a saved network takes."""
-    return (images.astype(np.float32) / 255.0)[..., None]
-
-
-def model_probabilities(model, images: np.ndarray, batch_size: int = 1000, three_widths: bool = False) -> np.ndarray:
-    """A Keras network's float32 N x 10 probabilities for uint8 N x 28 x 28 images, read at three
-    stroke widths when asked (preprocess.read_at_three_widths)."""
-    def probabilities_of(x):
-        return model.predict(x.reshape(-1, 28, 28, 1), batch_size=batch_size, verbose=0)
-
-    x = scale_images(images)
-    probabilities = read_at_three_widths(probabilities_of, x) if three_widths else probabilities_of(x)
-    return probabilities.astype(np.float32)
-
-
-def model_features(model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """A Keras network's float32 N x D features, what its last layer reads, for uint8 N x 28 x 28 images."""
-    import keras
-
-    reader = keras.Model(model.inputs, model.layers[-1].input)
-    features = reader.predict(scale_images(images), batch_size=batch_size, verbose=0)
-    return features.reshape(len(images), -1).astype(np.float32)
 
 
 def evaluate_probabilities(labels: np.ndarray, probabilities: np.ndarray) -> Evaluation:

@@ -74,7 +74,7 @@ def show_answer(drawing: canvas.Drawing, upload, in_view) -> None:
     except DrawingError as exc:
         st.warning(str(exc))
         return
-    why = explain(clf, prediction.model_input)
+    why = explain(clf.reader, prediction.model_input)
     st.html(charts.answer_card(prediction, f"Model {clf.name} · from the {source}", why))
     in_view.html(charts.answer_on_a_phone(prediction))
     round_, this = st.session_state.canvas_round, teach.drawing_id(prediction)

@@ -162,8 +162,8 @@ def compare_tab() -> None:
     matrix_col, curves_col = st.columns([3, 2], gap="large")
     event = matrix_col.plotly_chart(charts.difference_matrix(comparison.difference, a, b), key="difference",
                                     on_select="rerun", selection_mode="points", width="stretch")
-    curves_col.plotly_chart(charts.compare_curves({a: clf.card.get("history", {}),
-                                                   b: other.card.get("history", {})}, "val_accuracy"),
+    curves_col.plotly_chart(charts.compare_curves({a: clf.card.history,
+                                                   b: other.card.history}, "val_accuracy"),
                             width="stretch")
     if cell := clicked_cell(event, "last_difference_click"):
         st.session_state.difference_cell = cell

@@ -5,7 +5,7 @@ import streamlit as st
 
 from mnist_core import ConfigError, StoreError, delete_run, jobs
 from mnist_core.jobs.access import VISITOR, VISITOR_LIMITS
-from mnist_core.training.saving import MAX_FILE_BYTES
+from mnist_core.runs.store import MAX_FILE_BYTES
 from mnist_core.runs.store import DEFAULT_MODEL
 from ui import active_model, charts, deep_link, loaders
 from ui.access import session
@@ -27,20 +27,20 @@ runs = loaders.runs()
 def made_by(run) -> str:
     if run.bundled:
         return "bundled"
-    owner = (run.card or {}).get("owner")
+    owner = run.card.owner
     return "you" if owner == me.owner_id else "someone else" if owner else "—"
 
 
 table = pd.DataFrame([{
     "name": run.name,
-    "preset": (run.card or {}).get("preset"),
-    "test accuracy": (run.card or {}).get("test_accuracy"),
-    "epochs": (run.card or {}).get("epochs_done"),
-    "training time": training_time((run.card or {}).get("wall_time_seconds")),
-    "ended": (run.card or {}).get("ended"),
-    "created": (run.card or {}).get("created"),
+    "preset": run.card.preset,
+    "test accuracy": run.card.test_accuracy,
+    "epochs": run.card.epochs_done,
+    "training time": training_time(run.card.wall_time_seconds),
+    "ended": run.card.ended,
+    "created": run.card.created,
     "made by": made_by(run),
-    "temporary": bool((run.card or {}).get("temporary")),
+    "temporary": run.card.temporary,
     "status": without_paths(run.problem or "ok"),
 } for run in runs])
 selection = st.dataframe(
@@ -54,7 +54,7 @@ chosen = runs[rows[0]] if rows and rows[0] < len(runs) else None
 def delete_chosen(run) -> None:
     """The confirmation's callback; the permission is checked again, on the run as it is now."""
     st.session_state.confirm_delete = None
-    if not me.may_manage((run.card or {}).get("owner")):
+    if not me.may_manage(run.card.owner):
         st.session_state.delete_message = f"Only the session that made {run.name} can delete it."
         return
     try:
@@ -83,7 +83,7 @@ else:
                        disabled=not chosen.keras_path.is_file())
     if chosen.bundled:
         c3.caption("Bundled models cannot be deleted.")
-    elif not me.may_manage((chosen.card or {}).get("owner")):
+    elif not me.may_manage(chosen.card.owner):
         c3.caption("Only the session that made it, or the deployment's owner, can delete it.")
     elif c3.button("Delete", icon=":material/delete:"):
         st.session_state.confirm_delete = chosen.name
@@ -120,5 +120,5 @@ picked = st.multiselect("Runs to compare", [run.name for run in usable], max_sel
 metric = st.segmented_control("Metric", ["val_accuracy", "val_loss", "accuracy", "loss"], default="val_accuracy",
                               format_func=charts.METRIC_NAMES.get)
 if picked and metric:
-    histories = {run.name: run.card.get("history", {}) for run in usable if run.name in picked}
+    histories = {run.name: run.card.history for run in usable if run.name in picked}
     st.plotly_chart(charts.compare_curves(histories, metric), width="stretch")

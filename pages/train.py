@@ -122,14 +122,14 @@ def show_job(job) -> None:
         st.error(f"{job.what.capitalize()} failed: {without_paths(job.error)}")
     if job.status == jobs.SAVED:
         card = job.saved.card
-        epochs = card["epochs_done"]
+        epochs = card.epochs_done
         trained = "" if job.config is None else (f" after {epochs} epoch{'s' if epochs != 1 else ''} in "
-                                                 f"{card['wall_time_seconds']:.0f} s")
+                                                 f"{card.wall_time_seconds:.0f} s")
         st.success(f"Saved **{job.name}** ({job.ended or 'imported'}): test accuracy "
-                   f"**{card['test_accuracy']:.2%}**{trained}.")
+                   f"**{card.test_accuracy:.2%}**{trained}.")
         if st.session_state.get("toasted") != job.name:
             st.session_state.toasted = job.name
-            st.toast(f"Saved {job.name}: {card['test_accuracy']:.2%}", icon="✅")
+            st.toast(f"Saved {job.name}: {card.test_accuracy:.2%}", icon="✅")
         st.button("Make it the active model", on_click=active_model.make_active, args=(job.name,),
                   key=f"use-{job.name}", disabled=active_model.name() == job.name)
 

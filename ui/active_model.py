@@ -35,7 +35,7 @@ def sidebar_picker() -> None:
     st.sidebar.selectbox(
         "Active model", list(runs), key="model_picker",
         on_change=lambda: make_active(st.session_state.model_picker),
-        format_func=lambda run: f"{run} · {runs[run].card.get('test_accuracy', 0):.2%}",
+        format_func=lambda run: f"{run} · {runs[run].card.test_accuracy:.2%}",
         help="Used by Draw, Explore and Home. Train or pick models on the Models page.",
     )
     quota.note_active(session().owner_id, name())

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from mnist_core.card import RunCard
 from mnist_core.config import TrainConfig
 from mnist_core.hyperparams import card_entries
 from ui import charts
@@ -15,26 +16,26 @@ def training_time(seconds: float | None) -> str:
     return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
 
 
-def hyperparameter_line(card: dict) -> str:
+def hyperparameter_line(card: RunCard) -> str:
     """The hyperparameters (as config.TrainConfig declares them), how the run reads and what trained it."""
-    return " · ".join(card_entries(card.get("hyperparameters", {}), TrainConfig)
-                      + (["reads a digit it is unsure of at three stroke widths"] if card.get("three_widths") else [])
-                      + ([f"trained with `{card['command']}`"] if card.get("command") else []))
+    return " · ".join(card_entries(card.hyperparameters, TrainConfig)
+                      + (["reads a digit it is unsure of at three stroke widths"] if card.three_widths else [])
+                      + ([f"trained with `{card.command}`"] if card.command else []))
 
 
-def model_card(card: dict) -> None:
+def model_card(card: RunCard) -> None:
     """Preset, accuracy, size and training time, then the epoch curves."""
     cols = st.columns(4)
-    cols[0].metric("Test accuracy", f"{card.get('test_accuracy', 0):.2%}")
-    cols[1].metric("Preset", card.get("preset", "?"))
-    cols[2].metric("Parameters", f"{card.get('parameters', 0):,}")
-    cols[3].metric("Training time", training_time(card.get("wall_time_seconds", 0)),
-                   help=f"{card.get('epochs_done', '?')} epochs, {card.get('ended', '?')}")
+    cols[0].metric("Test accuracy", f"{card.test_accuracy:.2%}")
+    cols[1].metric("Preset", card.preset)
+    cols[2].metric("Parameters", f"{card.parameters:,}")
+    cols[3].metric("Training time", training_time(card.wall_time_seconds),
+                   help=f"{card.epochs_done} epochs, {card.ended}")
     st.caption(hyperparameter_line(card))
-    if (taught := card.get("personal")) and taught.get("held_out"):
+    if (taught := card.personal) and taught.get("held_out"):
         held, before, after = taught["held_out"], taught["personal_before"], taught["personal_after"]
-        st.caption(f"Fine-tuned from {card.get('parent', '?')} on {taught['taught']} of a person's digits; of their "
+        st.caption(f"Fine-tuned from {card.parent or '?'} on {taught['taught']} of a person's digits; of their "
                    f"{held} held-out digits it reads {round(after * held)} ({round(before * held)} before); MNIST "
                    f"test {taught['mnist_before']:.2%} before.")
-    if card.get("history", {}).get("loss"):
-        st.plotly_chart(charts.epoch_curves(card["history"]), width="stretch")
+    if card.history.get("loss"):
+        st.plotly_chart(charts.epoch_curves(card.history), width="stretch")

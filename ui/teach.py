@@ -155,7 +155,7 @@ def _finetune_status(job) -> None:
         st.error(f"The fine-tune failed: {without_paths(job.error)}")
     elif job.status == jobs.SAVED:
         card = job.saved.card
-        figures = card.get("personal", {})
+        figures = card.personal or {}
         if st.session_state.get("made_active") != job.name:
             st.session_state.made_active = job.name
             active_model.make_active(job.name)
@@ -163,12 +163,12 @@ def _finetune_status(job) -> None:
         held, before, after = figures.get("held_out", 0), figures.get("personal_before"), figures.get("personal_after")
         mine = (f"of your {held} held-out digits it reads {round(before * held)} → **{round(after * held)}**"
                 if held else "no digits were held out to measure it (teach two or more of a digit)")
-        st.success(f"**{job.name}** is now your active model: {card['parent']} taught {figures.get('taught', 0)} of "
-                   f"your digits in {card['wall_time_seconds']:.0f} s. Before → after: {mine}; MNIST test "
-                   f"{figures.get('mnist_before', 0):.2%} → **{card['test_accuracy']:.2%}**.", icon=":material/school:")
+        st.success(f"**{job.name}** is now your active model: {card.parent} taught {figures.get('taught', 0)} of "
+                   f"your digits in {card.wall_time_seconds:.0f} s. Before → after: {mine}; MNIST test "
+                   f"{figures.get('mnist_before', 0):.2%} → **{card.test_accuracy:.2%}**.", icon=":material/school:")
         if held and after < before:
-            st.warning(f"It reads your held-out digits worse than {card['parent']} did: check your digits' labels "
-                       f"(Undo removes the last), or pick {card['parent']} again in the sidebar.")
+            st.warning(f"It reads your held-out digits worse than {card.parent} did: check your digits' labels "
+                       f"(Undo removes the last), or pick {card.parent} again in the sidebar.")
 
 
 def panel() -> None:

@@ -8,9 +8,9 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from mnist_core.config import PRESETS, make_config  # noqa: E402
-from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.training.train import train  # noqa: E402
+from mnist_core.config import PRESETS, make_config
+from mnist_core.data import load_mnist
+from mnist_core.training.train import train
 
 
 def main() -> None:

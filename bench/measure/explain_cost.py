@@ -5,7 +5,7 @@
 The drawings are 280x280 canvas images (from bench/harness/canvas_digits.py, MNIST test digits redrawn with
 round pens). Each call times `clf.predict(image)` (preprocess + the reading: the baseline
 the Draw page already pays per stroke) and, right after it on the same drawing,
-`explain(clf, prediction.model_input)` (what the map adds) and `saliency_image` (its 280x280
+`explain(clf.reader, prediction.model_input)` (what the map adds) and `saliency_image` (its 280x280
 picture for the page), so drift on a shared machine hits all alike. Faithfulness: on how many drawings blanking the 20% of the ink the map ranks
 highest lowers p(answer) more than blanking as many random ink pixels (mean of 10 draws).
 """
@@ -41,7 +41,7 @@ def main() -> None:
     x_test, y_test = load_test_set()
     images = [image for image, _, _ in canvas_digits(x_test, y_test, args.count, seed=1)]
     for image in images[:20]:  # warm up
-        explain(clf, clf.predict(image).model_input, args.segments)
+        explain(clf.reader, clf.predict(image).model_input, args.segments)
     predict_ms, explain_ms, picture_ms = np.empty((3, args.calls))
     for i in range(args.calls):
         predict_ms[i], prediction = timed(clf.predict, images[i % len(images)])
@@ -50,12 +50,12 @@ def main() -> None:
     print(f"model {clf.name}, {len(images)} canvas drawings, {args.segments} stroke pieces "
           f"({args.segments + 1} images per explain call)")
     print(line("baseline: clf.predict", predict_ms))
-    print(line("explain(clf, model_input)", explain_ms))
+    print(line("explain(clf.reader, model_input)", explain_ms))
     print(line("saliency_image (280x280 RGB)", picture_ms))
     print(f"explain / predict, p50: {np.median(explain_ms) / np.median(predict_ms):.1f}x")
 
-    explanations = [explain(clf, clf.predict(image).model_input, args.segments) for image in images]
-    checks = np.array([deletion_check(clf, explanation) for explanation in explanations])
+    explanations = [explain(clf.reader, clf.predict(image).model_input, args.segments) for image in images]
+    checks = np.array([deletion_check(clf.reader, explanation) for explanation in explanations])
     wins = checks[:, 0] < checks[:, 1]
     print(f"faithfulness: blanking the top 20% of the ink lowers p(answer) more than random ink on "
           f"{wins.sum()}/{len(wins)} drawings ({wins.mean():.1%}); mean p(answer) after: "

@@ -17,23 +17,23 @@ import collections
 import json
 import os
 import re
-import time
 from pathlib import Path
 
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench.harness.paths import SHARED_DATA  # noqa: E402
-from bench.harness.unipen import DEFAULT_DATA, error_sheet, load_unipen  # noqa: E402
-from mnist_core.training import finetune  # noqa: E402
-from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.evaluate import model_probabilities  # noqa: E402
-from mnist_core.personal import PersonalSet  # noqa: E402
-from mnist_core.reading.preprocess import DrawingError, to_model_input  # noqa: E402
-from mnist_core.runs.store import find_run, load_keras_model  # noqa: E402
-from mnist_core.training.strokes import random_canvas_drawing  # noqa: E402
-from mnist_core.training.train import limit_threads  # noqa: E402
+from bench.harness.paths import SHARED_DATA
+from bench.harness.unipen import DEFAULT_DATA, error_sheet, load_unipen
+from mnist_core.training import finetune
+from mnist_core.data import load_arrays
+from mnist_core.personal import PersonalSet
+from mnist_core.reading.preprocess import DrawingError, to_model_input
+from mnist_core.runs.store import find_run
+from mnist_core.training.importing import load_keras_model
+from mnist_core.training.keras_reader import keras_reader
+from mnist_core.training.strokes import random_canvas_drawing
+from mnist_core.training.train import limit_threads
 
 DEFAULT_MNIST = SHARED_DATA / "mnist.npz"
 MIN_DIGITS = 40
@@ -95,22 +95,17 @@ def main() -> None:
         limit_threads(args.threads)
 
     parent_run = find_run(args.model)
-    parent, three_widths = load_keras_model(parent_run), parent_run.three_widths
-    data = load_mnist(args.mnist)
-    parent_test = model_probabilities(parent, data.x_test, three_widths=three_widths)
-    before_mnist = float((parent_test.argmax(axis=1) == data.y_test).mean())
+    mnist, _ = load_arrays(args.mnist)  # as the app's fine-tune: replay from all of MNIST's training digits
+    parent_test = keras_reader(load_keras_model(parent_run), parent_run.card.three_widths).pixel_probabilities(
+        mnist["x_test"])
+    before_mnist = float((parent_test.argmax(axis=1) == mnist["y_test"]).mean())
     rows, misread = [], []
     for index, (name, samples) in enumerate(writers(load_unipen(args.data), args.writers).items()):
         personal, refused = drawn(samples, np.random.default_rng([args.seed, index]))
-        taught, held_out = finetune.split(personal, seed=args.seed)
-        started = time.perf_counter()
-        result = finetune.finetune(parent, taught.x, taught.y, data.x_train, data.y_train, steps=args.steps,
-                                   personal_per_batch=args.personal_per_batch, learning_rate=args.lr, seed=args.seed)
-        seconds = time.perf_counter() - started
-        measured = finetune.before_after(parent, result.model, held_out, data.x_test, data.y_test, parent_test,
-                                         three_widths)
-        answers = model_probabilities(result.model, finetune.as_read(held_out.x),
-                                      three_widths=three_widths).argmax(axis=1)
+        teaching = finetune.teach(parent_run, personal, mnist, seed=args.seed, parent_test_probabilities=parent_test,
+                                  steps=args.steps, personal_per_batch=args.personal_per_batch, learning_rate=args.lr)
+        taught, held_out, measured = teaching.taught, teaching.held_out, teaching.figures
+        seconds, answers = teaching.result.wall_time, measured.held_out_answers
         wrong = np.flatnonzero(answers != held_out.y)
         misread += [(held_out.x[i], held_out.y[i], answers[i]) for i in wrong]
         rows.append(dict(writer=name, digits=len(personal), refused=refused, taught=len(taught), held_out=len(held_out),

@@ -16,9 +16,9 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench.harness.canvas_digits import canvas_digits  # noqa: E402
-from mnist_core import load_classifier, load_test_set, to_model_input  # noqa: E402
-from mnist_core.runs.store import load_keras_model  # noqa: E402
+from bench.harness.canvas_digits import canvas_digits
+from mnist_core import load_classifier, load_test_set, to_model_input
+from mnist_core.training.importing import load_keras_model
 
 
 def timings(function, inputs, calls: int) -> np.ndarray:
@@ -51,7 +51,7 @@ def main() -> None:
     print(f"model {clf.name}, 280x280 canvas images")
     ours = report("clf.predict (preprocess + ONNX Runtime)", timings(clf.predict, images, args.calls))
     report("  of which preprocessing", timings(to_model_input, images, args.calls))
-    reading = "three widths if unsure" if clf.run.three_widths else "one read"
+    reading = "three widths if unsure" if clf.card.three_widths else "one read"
     report(f"  of which ONNX Runtime ({reading})", timings(clf.probabilities, inputs, args.calls))
 
     model = load_keras_model(clf.run)

@@ -23,12 +23,12 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
+import keras
 
-from mnist_core.config import make_config  # noqa: E402
-from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.evaluate import model_probabilities  # noqa: E402
-from mnist_core.training.train import batch_pipeline, train  # noqa: E402
+from mnist_core.config import make_config
+from mnist_core.data import load_mnist
+from mnist_core.training.keras_reader import keras_reader
+from mnist_core.training.train import batch_pipeline, train
 
 TARGET = 0.99
 
@@ -74,7 +74,7 @@ def quick_preset(data, seed: int) -> list:
     epoch_ends = []
     run = train(make_config("quick", seed=seed), data,
                 on_progress=lambda p: epoch_ends.append(p.elapsed) if p.kind == "epoch" else None)
-    predicted = model_probabilities(run.model, data.x_test, batch_size=2000).argmax(1)
+    predicted = keras_reader(run.model, batch_size=2000).pixel_probabilities(data.x_test).argmax(1)
     return [(epoch_ends[-1], float((predicted == data.y_test).mean()))]
 
 

@@ -4,9 +4,9 @@
 
 For each saved run: its errors on its own validation split (the digits its training held out,
 re-made from the card's validation size and seed) and on the MNIST test set, read once as they
-are and read at three widths (preprocess.read_at_three_widths); with --unipen, also the accuracy
+are and read at three widths (reader.read_at_three_widths); with --unipen, also the accuracy
 and calibration error on the real pen-written digits of bench.measure.real_handwriting. "Unsure": read
-once, less sure than preprocess.SURE, so read at the other two widths as well. The choice
+once, less sure than reader.SURE, so read at the other two widths as well. The choice
 to read at three widths was made on the validation splits and the development set; the test
 columns show how it held on digits it was not chosen on.
 """
@@ -19,7 +19,8 @@ import numpy as np
 
 from bench.harness.unipen import DEFAULT_DATA, canvas_drawings, expected_calibration_error, load_unipen, model_inputs
 from mnist_core import load_classifier, load_mnist
-from mnist_core.reading.preprocess import read_at_three_widths, thicken, unsure_answers
+from mnist_core.reading.preprocess import thicken
+from mnist_core.reading.reader import read_at_three_widths, unsure_answers
 
 
 def readings(clf, images: np.ndarray) -> dict:
@@ -53,7 +54,7 @@ def main() -> None:
     rows, totals = [], {}
     for name in args.runs:
         clf = load_classifier(name)
-        hp = clf.card.get("hyperparameters", {})
+        hp = clf.card.hyperparameters
         data = load_mnist(validation_size=hp.get("validation_size", 5000), seed=hp.get("seed", 0))
         row = dict(run=name, validation=len(data.y_val), validation_errors=errors(data.x_val / 255.0, data.y_val, clf),
                    test_errors=errors(data.x_test / 255.0, data.y_test, clf))

@@ -108,13 +108,12 @@ def cmd_explain(args) -> int:
 def cmd_list(args) -> int:
     print(f"{'name':24} {'preset':9} {'accuracy':>9} {'epochs':>6} {'time':>7}  ended")
     for run in list_runs():
-        card = run.card or {}
+        card = run.card
         if run.problem:
             print(f"{run.name:24} unusable: {run.problem}")
             continue
-        print(f"{run.name:24} {card.get('preset', '?'):9} {card.get('test_accuracy', 0):9.2%} "
-              f"{card.get('epochs_done', 0):6d} {card.get('wall_time_seconds', 0):6.0f}s  "
-              f"{card.get('ended', '?')}{' (bundled)' if run.bundled else ''}")
+        print(f"{run.name:24} {card.preset:9} {card.test_accuracy:9.2%} {card.epochs_done:6d} "
+              f"{card.wall_time_seconds:6.0f}s  {card.ended}{' (bundled)' if run.bundled else ''}")
     return 0
 
 

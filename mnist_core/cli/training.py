@@ -5,7 +5,6 @@ The app starts them as child processes (jobs.py) and reads their progress as JSO
 """
 
 import json
-import math
 import os
 import shlex
 import signal
@@ -13,16 +12,15 @@ import sys
 import threading
 from pathlib import Path
 
-import numpy as np
-
 from mnist_core.jobs import protocol
-from mnist_core.training.checkpoint import checkpoint_epochs, claim_checkpoint, write_checkpoint
+from mnist_core.training.checkpoint import claim_checkpoint, write_checkpoint
 from mnist_core.config import config_from_args  # the inverse of protocol.config_args
 from mnist_core.data import load_arrays, load_mnist
 from mnist_core.training.nondigits import load_handwritten
-from mnist_core.training.saving import import_keras, recover_abandoned, save_trained, test_set_views
-from mnist_core.runs.store import check_new_name, find_run, remove_stale_temporaries, store_dir
-from mnist_core.training.train import BATCH, STOPPED
+from mnist_core.training.importing import import_keras
+from mnist_core.training.saving import recover_abandoned, save_trained
+from mnist_core.runs.store import checkpoint_epochs, check_new_name, find_run, remove_stale_temporaries, store_dir
+from mnist_core.progress import BATCH, STOPPED
 
 
 def _bar(fraction: float, width: int = 24) -> str:
@@ -120,7 +118,7 @@ def cmd_train(args) -> int:
             _emit(protocol.Saving(result.ended))
         elif result.ended == STOPPED:
             sys.stderr.write("\nstopped: saving the partial run\n")
-        saved, accuracy = save_trained(result, args.name, data.x_test, data.y_test, command, store, **owner)
+        saved, accuracy = save_trained(result, args.name, data.x_test, data.y_test, store, command=command, **owner)
     except BaseException as exc:
         if getattr(exc, "kept", None) or not (epochs := checkpoint_epochs(checkpoint.path)):
             checkpoint.remove()
@@ -148,60 +146,45 @@ def cmd_import(args) -> int:
     return 0
 
 
-def _figure(value: float) -> float | None:
-    return None if math.isnan(value) else round(value, 6)  # NaN: no digit was held out
-
-
 def cmd_finetune(args) -> int:
-    """Teach a copy of a run the digits in --examples: half of each digit taught, the other half held
-    out to measure it before and after; saved as the run --name, its card naming its parent."""
-    from mnist_core.training.finetune import before_after, finetune, split
+    """Teach a copy of a run the digits in --examples (finetune.teach) and save it as the run --name,
+    its card naming its parent."""
     from mnist_core.personal import read_examples
-    from mnist_core.runs.store import StoreError, load_keras_model, save_run
+    from mnist_core.training.finetune import teach
+    from mnist_core.training.saving import save_model, test_set_views, training_card
 
     stop = _stop_on_signals()
     store = Path(args.store) if args.store else store_dir()
     check_new_name(args.name, store)
     parent_run = find_run(args.model, store)
     personal = read_examples(args.examples)
-    taught, held_out = split(personal, args.seed)
     _limit(args)
     json_mode = args.progress == "json"
-    parent = load_keras_model(parent_run)
-    data, _ = load_arrays(args.data)  # replay draws on all of MNIST's training digits: nothing is validated
-    x_test, y_test = data["x_test"], data["y_test"]
-    result = finetune(parent, taught.x, taught.y, data["x_train"], data["y_train"], seed=args.seed, stop=stop,
-                      on_progress=_json_progress(stop) if json_mode else _print_progress)
+    mnist, _ = load_arrays(args.data)  # replay draws on all of MNIST's training digits: nothing is validated
+    teaching = teach(parent_run, personal, mnist, seed=args.seed, stop=stop,
+                     on_progress=_json_progress(stop) if json_mode else _print_progress)
     if json_mode:
-        _emit(protocol.Saving(result.ended))
-    try:
-        gallery = parent_run.gallery()
-        known = gallery.probabilities if np.array_equal(gallery.labels, y_test) else None
-    except StoreError:
-        known = None  # a run saved before galleries existed: run the parent on the test set again
-    three_widths = parent_run.three_widths  # the copy is read as its parent is
-    figures = before_after(parent, result.model, held_out, x_test, y_test, known, three_widths)
-    personal_figures = dict(taught=len(taught), held_out=len(held_out), counts=personal.counts(),
-                            personal_before=_figure(figures.personal_before),
-                            personal_after=_figure(figures.personal_after),
-                            mnist_before=_figure(figures.mnist_before))
+        _emit(protocol.Saving(teaching.result.ended))
+    summary, figures = teaching.summary(), teaching.figures
     seed = ["--seed", str(args.seed)] if args.seed else []
     command = shlex.join(["python", "-m", "mnist_core", "finetune", "--model", parent_run.name, "--examples",
                           Path(args.examples).name, "--name", args.name, *seed])
-    gallery, digit_map = test_set_views(result.model, x_test, y_test, figures.test_probabilities)
-    saved = save_run(result, args.name, gallery, figures.mnist_after, command=command, store=store,
-                     digit_map=digit_map, owner=args.owner, temporary=args.temporary, three_widths=three_widths,
-                     parent=parent_run.name,
-                     personal=personal_figures)
+    personal_figures = {k: summary[k] for k in ("taught", "held_out", "counts", "personal_before", "personal_after",
+                                                "mnist_before")}
+    card = training_card(teaching.result, args.name, figures.mnist_after, command=command, owner=args.owner,
+                         temporary=args.temporary, three_widths=teaching.three_widths, parent=parent_run.name,
+                         personal=personal_figures)
+    views = test_set_views(teaching.result.model, mnist["x_test"], mnist["y_test"], figures.test_probabilities)
+    saved = save_model(teaching.result.model, card, *views, store)
     if json_mode:
         _emit(protocol.Saved(saved.name, figures.mnist_after))
     elif args.json:
-        print(json.dumps(dict(name=saved.name, parent=parent_run.name, ended=result.ended,
-                              seconds=round(result.wall_time, 2), mnist_after=_figure(figures.mnist_after),
-                              **personal_figures)))
+        print(json.dumps(dict(name=saved.name, **summary)))
     else:
-        held = (f"your {len(held_out)} held-out digits {figures.personal_before:.1%} → {figures.personal_after:.1%}"
-                if len(held_out) else "no digits held out (teach two or more of a digit to measure it)")
-        print(f"saved {saved.name}, {parent_run.name} taught {len(taught)} digits in {result.wall_time:.1f} s "
-              f"({result.ended}): {held}; MNIST test {figures.mnist_before:.2%} → {figures.mnist_after:.2%}")
+        held = (f"your {len(teaching.held_out)} held-out digits {figures.personal_before:.1%} → "
+                f"{figures.personal_after:.1%}" if len(teaching.held_out)
+                else "no digits held out (teach two or more of a digit to measure it)")
+        print(f"saved {saved.name}, {parent_run.name} taught {len(teaching.taught)} digits in "
+              f"{teaching.result.wall_time:.1f} s ({teaching.result.ended}): {held}; MNIST test "
+              f"{figures.mnist_before:.2%} → {figures.mnist_after:.2%}")
     return 0

@@ -29,10 +29,9 @@ from typing import Callable
 
 from mnist_core.jobs import protocol
 from mnist_core.jobs.access import NO_LIMITS, START_SECONDS, Limits, cpu_seconds
-from mnist_core.training.checkpoint import checkpoint_epochs
 from mnist_core.config import TrainConfig
-from mnist_core.runs.store import CHECKPOINT_PREFIX, StoredRun, find_run, hidden_folder
-from mnist_core.training.train import BATCH, Progress, ThinnedList
+from mnist_core.runs.store import CHECKPOINT_PREFIX, StoredRun, checkpoint_epochs, find_run, hidden_folder
+from mnist_core.progress import BATCH, Progress, ThinnedList
 
 # A job's status: it waits, runs, then saves; it ends saved or failed, or is cancelled while it
 # waits. How a training itself ended (finished, early-stopped, stopped) is its `ended`, as on a

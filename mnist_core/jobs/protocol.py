@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 from mnist_core.config import TrainConfig
 from mnist_core.hyperparams import config_flags
-from mnist_core.training.train import BATCH, EPOCH, Progress
+from mnist_core.progress import BATCH, EPOCH, Progress
 
 STOP = "stop"
 BATCH_MESSAGE_INTERVAL = 0.1  # seconds: a live chart needs no more, and each message costs both sides

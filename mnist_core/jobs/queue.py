@@ -21,15 +21,13 @@ import sys
 import threading
 from pathlib import Path
 
-from mnist_core.jobs import protocol
-
-from mnist_core.runs import quota
-from mnist_core.jobs.access import NO_LIMITS, Limits, check_training
 from mnist_core.config import ConfigError, TrainConfig, validate
+from mnist_core.jobs import protocol
+from mnist_core.jobs.access import NO_LIMITS, Limits, check_training
 from mnist_core.jobs.process import CANCELLED, FAILED, FINETUNE, IMPORT, Job
 from mnist_core.personal import to_bytes
-from mnist_core.training.saving import check_keras_file
-from mnist_core.runs.store import IN_TRAINING, StoreError, check_new_name, store_dir
+from mnist_core.runs import quota
+from mnist_core.runs.store import IN_TRAINING, StoreError, check_keras_file, check_new_name, store_dir
 
 # A training leaves one core to the people drawing (on a one-core machine it takes the only
 # one) and gives way to them: a lower CPU priority.
@@ -162,7 +160,7 @@ def _child_flags(name: str, store: Path, data: str | None, threads: int, nice: i
 def submit_import(keras_file: bytes, name: str, owner: str | None = None, limits: Limits = NO_LIMITS,
                   data: str | None = None, store: Path | None = None, threads: int = TRAINING_THREADS,
                   nice: int = TRAINING_NICE) -> Job:
-    """Import a `.keras` file's bytes as the run `name` in a child process (saving.import_keras),
+    """Import a `.keras` file's bytes as the run `name` in a child process (training/importing.py),
     now or when its turn comes; as submit_training, and StoreError when the file is not one."""
     check_keras_file(io.BytesIO(keras_file), "the file")
     store = Path(store or store_dir()).resolve()

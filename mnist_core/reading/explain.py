@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnist_core.reading.preprocess import DrawingError, read_image, thicken, to_model_input
+from mnist_core.reading.preprocess import DrawingError, read_image, to_model_input
 
 SEGMENTS = 12
 MAX_SEGMENTS = 64  # bounds the batch: one forward pass per piece, or three
@@ -82,9 +82,9 @@ def _checked(model_input) -> np.ndarray:
     return image
 
 
-def explain(clf, model_input, segments: int = SEGMENTS) -> Explanation:
+def explain(reader, model_input, segments: int = SEGMENTS) -> Explanation:
     """The answer for `model_input` (28x28 in [0, 1], as `Classifier.predict` returns it) and its
-    saliency map, from one batched call of `clf.probabilities` on 1 + `segments` images.
+    saliency map, from one batched call of the network's Reader (Classifier.reader) on 1 + `segments` drawings.
 
     saliency[i, j] is the drop in log(p(digit) / p(runner_up)) when the piece of stroke holding
     pixel (i, j) is blanked, shared among the piece's pixels in proportion to their ink: positive
@@ -97,7 +97,7 @@ def explain(clf, model_input, segments: int = SEGMENTS) -> Explanation:
     pieces = labels.max() + 1
     blanked = labels[None] == np.arange(pieces)[:, None, None]
     batch = np.concatenate([image[None], np.where(blanked, 0.0, image[None])])
-    probabilities = clf.probabilities(thicken(batch))
+    probabilities = reader.drawing_probabilities(batch)
     digit = int(probabilities[0].argmax())
     second = runner_up(probabilities[0], digit)
     log_p = np.log(np.maximum(probabilities[:, [digit, second]], TINY))
@@ -110,7 +110,7 @@ def explain(clf, model_input, segments: int = SEGMENTS) -> Explanation:
     return Explanation(digit, second, probabilities[0], saliency, image)
 
 
-def deletion_check(clf, explanation: Explanation, fraction: float = 0.2, draws: int = 10,
+def deletion_check(reader, explanation: Explanation, fraction: float = 0.2, draws: int = 10,
                    seed: int = 0) -> tuple[float, float]:
     """How faithful the map is on its drawing: p(answer) after blanking the `fraction` of ink
     pixels the map ranks highest, and its mean over `draws` blankings of as many random ink
@@ -126,7 +126,7 @@ def deletion_check(clf, explanation: Explanation, fraction: float = 0.2, draws: 
     batch = np.repeat(image.reshape(1, -1), len(chosen), axis=0)
     for row, pixels in zip(batch, chosen):
         row[pixels] = 0.0
-    p = clf.probabilities(thicken(batch.reshape(-1, 28, 28)))[:, explanation.digit]
+    p = reader.drawing_probabilities(batch.reshape(-1, 28, 28))[:, explanation.digit]
     return float(p[0]), float(p[1:].mean())
 
 
@@ -150,7 +150,7 @@ def explain_file(clf, path) -> dict:
     """One image file → {"file", "digit", "probabilities", "saliency"} (saliency a 28x28 list of
     floats), or {"file", "error"} if it holds no readable digit; ready for json.dumps."""
     try:
-        explanation = explain(clf, to_model_input(read_image(path)))
+        explanation = explain(clf.reader, to_model_input(read_image(path)))
     except DrawingError as exc:
         return {"file": str(path), "error": str(exc)}
     return {"file": str(path), "digit": explanation.digit,

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnist_core.reading.preprocess import read_at_three_widths, thicken, to_model_input
+from mnist_core.card import RunCard
+from mnist_core.reading.preprocess import thicken, to_model_input
+from mnist_core.reading.reader import Reader
 from mnist_core.runs.store import StoreError, StoredRun, check_shapes, find_run
 
 
@@ -37,15 +39,17 @@ class Classifier:
         return self.run.name
 
     @property
-    def card(self) -> dict:
-        return self.run.card or {}
+    def card(self) -> RunCard:
+        return self.run.card
+
+    @property
+    def reader(self) -> Reader:
+        """The network read as its card says (reading/reader.py)."""
+        return Reader(self.network_probabilities, self.run.card.three_widths)
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """N x 28 x 28 floats in [0, 1] → N x 10 probabilities, read at three stroke widths when the
-        run's card says so (store.StoredRun.three_widths)."""
-        if self.run.three_widths:
-            return read_at_three_widths(self.network_probabilities, images)
-        return self.network_probabilities(images)
+        """N x 28 x 28 floats in [0, 1] → N x 10 probabilities, read by the rule (Reader.probabilities)."""
+        return self.reader.probabilities(images)
 
     def network_probabilities(self, images: np.ndarray) -> np.ndarray:
         """The network's own answers for N x 28 x 28 floats in [0, 1], each image read once as it is."""

@@ -9,7 +9,6 @@ many MNIST demos misread digits drawn small or off-centre.
 import io
 import struct
 from contextlib import contextmanager
-from typing import Callable
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -25,7 +24,6 @@ MAX_SIDE = 1024  # then it is scaled down to this: the digit ends up 20 pixels t
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MIN_INK_FRACTION = 0.04  # a drawing whose longer side is below this share of the image is a dot
 THICKEN = 0.5  # how far thicken() moves an input towards its 3x3 dilation
-SURE = 0.99  # read_at_three_widths: a network's answer at least this sure is kept as read once
 
 
 class DrawingError(ValueError):
@@ -113,31 +111,6 @@ def thin(model_inputs: np.ndarray) -> np.ndarray:
     """28x28 inputs (one, or N x 28 x 28) with half a pixel less ink around each stroke: thicken's opposite."""
     x = np.asarray(model_inputs, np.float32)
     return x - THICKEN * (x - ndimage.grey_erosion(x, size=(3, 3) if x.ndim == 2 else (1, 3, 3)))
-
-
-def unsure_answers(probabilities: np.ndarray) -> np.ndarray:
-    """Which of N answers (N x 10 probabilities, read once) are less sure than SURE, so that
-    read_at_three_widths reads their images at the other two widths as well."""
-    return probabilities.max(axis=1) < SURE
-
-
-def read_at_three_widths(probabilities_of: Callable[[np.ndarray], np.ndarray], images: np.ndarray) -> np.ndarray:
-    """A network's answers (`probabilities_of`: N x 28 x 28 → N x 10) for `images`, each read as it
-    is and, when that answer is less sure than SURE, also thickened and thinned, the three averaged.
-
-    A network trained with random stroke widths (models.RandomStrokeWidth) is read this way: its
-    answers at the three widths err on different digits, and their mean on fewer than any one.
-    An answer at least SURE was never changed by the other two widths (bench/README.md), so only
-    the few unsure images pay for two more readings, in one more call. A network never shown
-    other widths reads worse this way.
-    """
-    x = np.asarray(images, np.float32).reshape(-1, 28, 28)
-    probabilities = np.array(probabilities_of(x), np.float32)
-    unsure = unsure_answers(probabilities)
-    if unsure.any():
-        others = probabilities_of(np.concatenate([thicken(x[unsure]), thin(x[unsure])]))
-        probabilities[unsure] = (probabilities[unsure] + others.reshape(2, int(unsure.sum()), -1).sum(axis=0)) / 3
-    return probabilities
 
 
 @contextmanager

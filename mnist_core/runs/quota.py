@@ -47,8 +47,8 @@ def run_bytes(run: StoredRun) -> int:
 
 def temporary_runs(store: Path) -> list[StoredRun]:
     """Visitors' runs, oldest first."""
-    runs = [run for run in list_runs(store) if not run.bundled and (run.card or {}).get("temporary") is True]
-    return sorted(runs, key=lambda run: str(run.card.get("created", "")))
+    runs = [run for run in list_runs(store) if not run.bundled and run.card.temporary]
+    return sorted(runs, key=lambda run: run.card.created)
 
 
 def make_room(store: Path, limits: Limits, new_runs: int = 0, keep: frozenset = frozenset()) -> list[str]:

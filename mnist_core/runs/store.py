@@ -14,28 +14,28 @@ failed, kept for a person to recover and named in the error.
 
 import json
 import os
-import platform
 import shutil
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
+from mnist_core.card import CARD_FILE, RunCard, read_card
 from mnist_core.config import ConfigError, validate_name
-from mnist_core.training.export import export_onnx
-from mnist_core.runs.digit_map import DigitMap, MapError, read_map, write_map
-from mnist_core.runs.gallery import Gallery, GalleryError, check_gallery, read_gallery, write_gallery
+from mnist_core.runs.digit_map import DigitMap, MapError, read_map
+from mnist_core.runs.gallery import Gallery, GalleryError, read_gallery
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 BUNDLED_DIR = PACKAGE_DIR / "bundled"
 DEFAULT_STORE_DIR = PACKAGE_DIR.parent / "runs"
 DEFAULT_MODEL = "default"
-MODEL_FILE, ONNX_FILE, CARD_FILE = "model.keras", "model.onnx", "card.json"
+MODEL_FILE, ONNX_FILE = "model.keras", "model.onnx"
 CHECKPOINT_PREFIX, UNSAVED_PREFIX = ".checkpoint-", ".unsaved-"
+CHECKPOINT_STATE = "state.json"  # what training/checkpoint.py writes after each whole epoch
 STALE_TEMP_SECONDS = 3600
+MAX_FILE_BYTES = 10_000_000  # a .keras file brought back; the `best` preset's network is 1.4 MB
+MAX_UNPACKED_BYTES = 100_000_000
 IN_TRAINING = "a training called {!r} is running or awaits saving; choose another name"
 
 
@@ -53,14 +53,8 @@ class StoredRun:
     name: str
     path: Path
     bundled: bool
-    card: dict | None  # None when the card is missing or unreadable
+    card: RunCard  # all defaults when the card is missing or unreadable (then `problem` says so)
     problem: str | None = None  # why the run cannot be used, if it cannot
-
-    @property
-    def three_widths(self) -> bool:
-        """Whether its network is read at three stroke widths (preprocess.read_at_three_widths), as
-        its card says: a network trained with random stroke widths is."""
-        return (self.card or {}).get("three_widths") is True
 
     @property
     def onnx_path(self) -> Path:
@@ -90,16 +84,14 @@ def store_dir() -> Path:
     return Path(os.environ.get("MNIST_STORE_DIR") or DEFAULT_STORE_DIR)
 
 
-def _read_run(path: Path, bundled: bool) -> StoredRun:
-    card, problem = None, None
+def read_run(path: Path, bundled: bool) -> StoredRun:
+    card, problem = RunCard(path.name), None
     try:
-        card = json.loads((path / CARD_FILE).read_text(encoding="utf-8"))
-        if not isinstance(card, dict):
-            raise ValueError("the card is not a JSON object")
+        card = read_card(path)
     except FileNotFoundError:
-        problem = "card.json is missing"
+        problem = f"{CARD_FILE} is missing"
     except (OSError, ValueError) as exc:
-        card, problem = None, f"card.json is unreadable: {exc}"
+        problem = f"{CARD_FILE} is unreadable: {exc}"
     if problem is None and not (path / ONNX_FILE).is_file():
         problem = "model.onnx is missing"
     return StoredRun(path.name, path, bundled, card, problem)
@@ -112,9 +104,9 @@ def _run_dirs(root: Path) -> list[Path]:
 def list_runs(store: Path | None = None) -> list[StoredRun]:
     """Bundled runs, then user runs, newest first. Hidden (temporary) folders are never listed."""
     store = store or store_dir()
-    bundled = [_read_run(p, True) for p in _run_dirs(BUNDLED_DIR)]
-    user = [_read_run(p, False) for p in _run_dirs(store) if p.name not in {r.name for r in bundled}]
-    user.sort(key=lambda r: (r.card or {}).get("created", ""), reverse=True)
+    bundled = [read_run(p, True) for p in _run_dirs(BUNDLED_DIR)]
+    user = [read_run(p, False) for p in _run_dirs(store) if p.name not in {r.name for r in bundled}]
+    user.sort(key=lambda r: r.card.created, reverse=True)
     return bundled + user
 
 
@@ -127,8 +119,16 @@ def find_run(name: str | None = None, store: Path | None = None) -> StoredRun:
         raise StoreError(str(exc)) from exc
     for root, bundled in ((BUNDLED_DIR, True), (store or store_dir(), False)):
         if (root / name).is_dir():
-            return _read_run(root / name, bundled)
+            return read_run(root / name, bundled)
     raise StoreError(f"no saved model called {name!r}; see `python -m mnist_core list`")
+
+
+def checkpoint_epochs(folder: Path) -> int:
+    """How many whole epochs the checkpoint in `folder` holds (0 when none, or no checkpoint)."""
+    try:
+        return len(json.loads((folder / CHECKPOINT_STATE).read_text(encoding="utf-8"))["history"]["loss"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
 
 
 def check_new_name(name: str, store: Path | None = None, saving: bool = False) -> str:
@@ -144,30 +144,6 @@ def check_new_name(name: str, store: Path | None = None, saving: bool = False) -
     return name
 
 
-def make_card(name: str, model, test_accuracy: float, owner: str | None = None, temporary: bool = False,
-              three_widths: bool = False, **fields) -> dict:
-    """Everything about a run worth keeping except the weights: `fields` say how it was made;
-    `owner` is the owner id of the app session that made it (access.py), and a `temporary` run
-    is a public deployment's visitor's, which the store's quota may delete (quota.py).
-    `three_widths`: the network is read at three stroke widths, test accuracy included."""
-    import keras
-    import tensorflow as tf
-
-    versions = dict(python=platform.python_version(), tensorflow=tf.__version__, keras=keras.__version__,
-                    numpy=np.__version__)
-    return dict(name=name, **fields, test_accuracy=test_accuracy, parameters=int(model.count_params()),
-                created=datetime.now(timezone.utc).isoformat(timespec="seconds"), versions=versions,
-                owner=owner, temporary=temporary, three_widths=three_widths)
-
-
-def training_card(result, name: str, test_accuracy: float, command: str | None, **owner) -> dict:
-    """The card of a TrainingResult: its preset, hyperparameters, history and how it ended."""
-    return make_card(name, result.model, test_accuracy, preset=result.config.preset,
-                     hyperparameters=result.config.to_dict(), ended=result.ended, epochs_done=result.epochs_done,
-                     wall_time_seconds=round(result.wall_time, 2), history=result.history,
-                     batch_history=list(result.batch_history), command=command, **owner)
-
-
 def hidden_folder(store: Path, prefix: str) -> Path:
     """A new temporary folder in `store` (swept an hour after a crash left it)."""
     try:
@@ -175,71 +151,6 @@ def hidden_folder(store: Path, prefix: str) -> Path:
         return Path(tempfile.mkdtemp(prefix=prefix, dir=store))
     except OSError as exc:
         raise StoreError(f"cannot write to the model store {store}: {exc.strerror or exc}") from exc
-
-
-def keep_unsaved(folder: Path, name: str) -> Path | None:
-    """Move `folder`, holding a network that could not be saved, where no sweep removes it."""
-    kept = folder.with_name(f"{UNSAVED_PREFIX}{name}-{time.time_ns()}")
-    try:
-        os.rename(folder, kept)
-        return kept
-    except OSError:
-        return None
-
-
-def save_run(result, name: str, gallery: Gallery, test_accuracy: float, command: str | None = None,
-             store: Path | None = None, digit_map: DigitMap | None = None, **owner) -> StoredRun:
-    """Save a TrainingResult, its test gallery, map and accuracy atomically as `name`; never
-    overwrites. `owner`: make_card's owner, temporary and three_widths, and any more card fields."""
-    return save_model(result.model, training_card(result, name, test_accuracy, command, **owner), gallery,
-                      digit_map, store)
-
-
-def save_model(model, card: dict, gallery: Gallery, digit_map: DigitMap | None = None,
-               store: Path | None = None) -> StoredRun:
-    """Save a Keras network with its card, test gallery and map (if any) atomically as `card["name"]`."""
-    store, name = store or store_dir(), card["name"]
-    try:
-        check_new_name(name, store, saving=True)
-    except ConfigError as exc:  # taken while it trained (another process saved that name): keep the network
-        temp = hidden_folder(store, f".tmp-{name}-")
-        model.save(temp / MODEL_FILE)
-        kept = keep_unsaved(temp, name)
-        raise StoreError(f"could not save {name!r}: {exc}; the trained network is kept in the model store as "
-                         f"{(kept or temp).name}/{MODEL_FILE} (`python -m mnist_core import` it under another name)",
-                         kept or temp) from exc
-    try:
-        check_gallery(gallery, f"run {name!r}")
-    except GalleryError as exc:
-        raise StoreError(str(exc)) from exc
-    temp = hidden_folder(store, f".tmp-{name}-")
-    temp.chmod(0o755)
-    step, network_written = "saving the Keras model", False
-    try:
-        model.save(temp / MODEL_FILE)
-        step, network_written = "exporting it to ONNX", True
-        export_onnx(model, temp / ONNX_FILE)
-        step = "writing its files"
-        write_gallery(gallery, temp)
-        if digit_map is not None:
-            write_map(digit_map, temp)
-        (temp / CARD_FILE).write_text(json.dumps(card, indent=1), encoding="utf-8")
-        for path in temp.iterdir():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-        os.rename(temp, store / name)
-    except Exception as exc:  # export alone raises many types; none may lose the trained network
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
-        kept = keep_unsaved(temp, name) if network_written else None
-        if kept is None:
-            shutil.rmtree(temp, ignore_errors=True)
-        where = (f"the trained network is kept in the model store as {kept.name}/{MODEL_FILE}" if kept
-                 else "earlier runs are untouched")
-        raise StoreError(f"could not save {name!r} ({step} failed: {reason[:300]}); {where}", kept) from exc
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    return _read_run(store / name, store.resolve() == BUNDLED_DIR.resolve())
 
 
 def delete_run(name: str, store: Path | None = None) -> None:
@@ -262,29 +173,26 @@ def remove_stale_temporaries(store: Path | None = None) -> list[Path]:
     return stale
 
 
-def load_keras_model(run: StoredRun):
-    """The run's Keras network, loaded in safe mode and checked to be a 28x28 → 10 classifier."""
-    return load_keras_file(run.keras_path)
-
-
-def load_keras_file(path: Path):
-    """A `.keras` file's network, loaded in safe mode (no code from the file runs) and checked to
-    be a 28x28 → 10 classifier."""
-    import keras
-
-    try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, TypeError...
-        raise StoreError(f"{path}: not a loadable Keras model ({type(exc).__name__}: {exc})"[:600]) from exc
-    if not isinstance(model, keras.Model):
-        raise StoreError(f"{path}: holds a {type(model).__name__}, not a Keras model")
-    check_shapes(tuple(model.inputs[0].shape), tuple(model.outputs[0].shape), path)
-    return model
-
-
 def check_shapes(input_shape: tuple, output_shape: tuple, where) -> None:
     """Refuse a network that is not an MNIST classifier (28x28[x1] in, 10 classes out)."""
     if tuple(input_shape[1:]) not in {(28, 28), (28, 28, 1)}:
         raise StoreError(f"{where}: expects input {tuple(input_shape[1:])}, not a 28x28 image")
     if tuple(output_shape[1:]) != (10,):
         raise StoreError(f"{where}: gives {tuple(output_shape[1:])} outputs, not 10 digit probabilities")
+
+
+def check_keras_file(file, label: str) -> None:
+    """StoreError unless `file` (a path or a binary file object, called `label` in messages) is a
+    `.keras` archive small enough to open, whole and unpacked. Checked before Keras unpacks it,
+    in the server (an upload) and in the import process (a file)."""
+    size = file.stat().st_size if isinstance(file, Path) else file.seek(0, 2)
+    if size > MAX_FILE_BYTES:
+        raise StoreError(f"{label} is {size / 1e6:.1f} MB; a .keras file may be at most {MAX_FILE_BYTES / 1e6:g} MB")
+    try:
+        with zipfile.ZipFile(file) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise StoreError(f"{label} is not a .keras file (not a zip archive: {exc})") from exc
+    # Reading a member never yields more than its declared size, so the declared sizes bound it.
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise StoreError(f"{label} unpacks to {unpacked / 1e6:.0f} MB; at most {MAX_UNPACKED_BYTES / 1e6:g} MB")

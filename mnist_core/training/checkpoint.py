@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mnist_core.config import ConfigError, TrainConfig
-from mnist_core.runs.store import CHECKPOINT_PREFIX, IN_TRAINING, hidden_folder
-from mnist_core.training.train import STOPPED, TrainingResult
+from mnist_core.runs.store import CHECKPOINT_PREFIX, CHECKPOINT_STATE, IN_TRAINING, hidden_folder
+from mnist_core.progress import STOPPED
+from mnist_core.training.train import TrainingResult
 
 LOCK_FILE = "lock"
 
@@ -28,32 +29,24 @@ def write_checkpoint(folder: Path, result: TrainingResult, **recorded) -> None:
     result.model.save(folder / model_file)
     state = dict(recorded, config=result.config.to_dict(), history=result.history, wall_time=result.wall_time,
                  batch_history=list(result.batch_history), model=model_file)
-    (folder / "state.json.tmp").write_text(json.dumps(state), encoding="utf-8")
-    for path in (folder / model_file, folder / "state.json.tmp"):
+    (folder / f"{CHECKPOINT_STATE}.tmp").write_text(json.dumps(state), encoding="utf-8")
+    for path in (folder / model_file, folder / f"{CHECKPOINT_STATE}.tmp"):
         with open(path, "rb") as handle:
             os.fsync(handle.fileno())
-    os.replace(folder / "state.json.tmp", folder / "state.json")
+    os.replace(folder / f"{CHECKPOINT_STATE}.tmp", folder / CHECKPOINT_STATE)
     for old in folder.glob("epoch-*.keras"):
         if old.name != model_file:
             old.unlink()
 
 
-def checkpoint_epochs(folder: Path) -> int:
-    """How many whole epochs the checkpoint in `folder` holds (0 when none, or no checkpoint)."""
-    try:
-        return len(json.loads((folder / "state.json").read_text(encoding="utf-8"))["history"]["loss"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0
-
-
 def read_checkpoint(folder: Path) -> tuple[TrainingResult, dict] | None:
     """The checkpoint in `folder` as a stopped TrainingResult, and what was recorded with it; None
     when it holds no whole epoch yet."""
-    if not (folder / "state.json").is_file():
+    if not (folder / CHECKPOINT_STATE).is_file():
         return None
     import keras
 
-    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    state = json.loads((folder / CHECKPOINT_STATE).read_text(encoding="utf-8"))
     model = keras.saving.load_model(folder / state.pop("model"), compile=False, safe_mode=True)
     result = TrainingResult(model, TrainConfig(**state.pop("config")), state.pop("history"), state.pop("batch_history"),
                             state.pop("wall_time"), STOPPED)

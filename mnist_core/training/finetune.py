@@ -24,7 +24,8 @@ import numpy as np
 from mnist_core.config import TrainConfig
 from mnist_core.personal import PersonalSet
 from mnist_core.reading.preprocess import thicken
-from mnist_core.training.train import BATCH, EPOCH, STOPPED, Progress, TrainingResult, batch_pipeline
+from mnist_core.progress import STOPPED, Progress
+from mnist_core.training.train import TrainingResult, batch_pipeline, reporter
 
 PRESET = "personal"  # what a fine-tuned run's card says it is
 STEPS, BATCH_SIZE, PERSONAL_PER_BATCH, LEARNING_RATE = 100, 64, 8, 3e-4
@@ -120,36 +121,13 @@ def finetune(parent, personal_x: np.ndarray, personal_y: np.ndarray, mnist_x: np
     report = on_progress or (lambda progress: None)
     started = time.perf_counter()
 
-    class Reporter(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            logs = {k: float(v) for k, v in (logs or {}).items()}
-            result.batch_history.append(dict(epoch=1, batch=batch + 1, loss=logs.get("loss"),
-                                             accuracy=logs.get("accuracy")))
-            report(Progress(BATCH, 1, 1, batch + 1, steps, time.perf_counter() - started, logs))
-            if stop.is_set():
-                self.model.stop_training = True
-
     if not stop.is_set():
-        fit_model.fit(batch_pipeline(x, y, batch_size), epochs=1, verbose=0, callbacks=[Reporter()], shuffle=False)
+        fit_model.fit(batch_pipeline(x, y, batch_size), epochs=1, verbose=0, shuffle=False,
+                      callbacks=[reporter(result, steps, report, stop, started)])
     result.wall_time = time.perf_counter() - started
     if stop.is_set():
-        result.ended = STOPPED  # a partial epoch: its batches are kept, its averages would mislead
-    else:
-        logs = {k: result.batch_history[-1][k] for k in ("loss", "accuracy")}  # Keras' running means: the epoch's
-        for key, value in logs.items():
-            result.history[key].append(value)
-        report(Progress(EPOCH, 1, 1, steps, steps, result.wall_time, logs))
+        result.ended = STOPPED
     return result
-
-
-def accuracy(model, images: np.ndarray, labels: np.ndarray, three_widths: bool = False) -> float:
-    """A Keras network's accuracy on uint8 N x 28 x 28 images (NaN when there are none), read at
-    three stroke widths when asked."""
-    from mnist_core.evaluate import model_probabilities
-
-    if not len(labels):
-        return math.nan
-    return float((model_probabilities(model, images, three_widths=three_widths).argmax(axis=1) == labels).mean())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,20 +139,73 @@ class BeforeAfter:
     mnist_before: float
     mnist_after: float
     test_probabilities: np.ndarray  # (N, 10) float32, the copy's: what its run's gallery is built from
+    held_out_answers: np.ndarray  # the copy's digit for each held-out drawing
 
 
 def before_after(parent, child, held_out: PersonalSet, x_test: np.ndarray, y_test: np.ndarray,
-                 parent_test_probabilities: np.ndarray | None = None, three_widths: bool = False) -> BeforeAfter:
-    """Both Keras networks on `held_out` (read as drawings are) and on the test set (uint8), each
-    read at three stroke widths when the parent is (the copy is read as its parent). The parent's
-    test probabilities may be given (its run's gallery holds them) to spare running it on the test
-    set again."""
-    from mnist_core.evaluate import model_probabilities
-
+                 parent_test_probabilities: np.ndarray | None = None) -> BeforeAfter:
+    """Both networks (Readers: the copy is read as its parent) on `held_out` (read as drawings are)
+    and on the uint8 test set. The parent's test probabilities may be given (its run's gallery
+    holds them) to spare running it on the test set again."""
     if parent_test_probabilities is None:
-        parent_test_probabilities = model_probabilities(parent, x_test, three_widths=three_widths)
-    test_probabilities = model_probabilities(child, x_test, three_widths=three_widths)
+        parent_test_probabilities = parent.pixel_probabilities(x_test)
+    test_probabilities = child.pixel_probabilities(x_test)
     mnist = [float((p.argmax(axis=1) == y_test).mean()) for p in (parent_test_probabilities, test_probabilities)]
-    held_out_x = as_read(held_out.x)
-    return BeforeAfter(accuracy(parent, held_out_x, held_out.y, three_widths),
-                       accuracy(child, held_out_x, held_out.y, three_widths), *mnist, test_probabilities)
+    drawings = np.asarray(held_out.x, np.float32) / np.float32(255)
+    before, after = (reader.drawing_probabilities(drawings).argmax(axis=1) if len(held_out.y) else
+                     np.zeros(0, np.int64) for reader in (parent, child))
+    personal = [float((answers == held_out.y).mean()) if len(held_out.y) else math.nan for answers in (before, after)]
+    return BeforeAfter(*personal, *mnist, test_probabilities, after)
+
+
+@dataclasses.dataclass(frozen=True)
+class Teaching:
+    """A copy of a run taught half of a person's digits and measured on the other half; not saved yet."""
+
+    parent: str
+    three_widths: bool  # the copy is read as its parent is
+    result: TrainingResult
+    taught: PersonalSet
+    held_out: PersonalSet
+    counts: dict  # the person's digits, how many of each
+    figures: BeforeAfter
+
+    def summary(self) -> dict:
+        """The figures as plain JSON values (NaN, when no digit was held out, as None)."""
+        def figure(value: float) -> float | None:
+            return None if math.isnan(value) else round(value, 6)
+
+        f = self.figures
+        return dict(parent=self.parent, taught=len(self.taught), held_out=len(self.held_out), counts=self.counts,
+                    personal_before=figure(f.personal_before), personal_after=figure(f.personal_after),
+                    mnist_before=figure(f.mnist_before), mnist_after=figure(f.mnist_after),
+                    seconds=round(self.result.wall_time, 2), ended=self.result.ended)
+
+
+def teach(parent_run, personal: PersonalSet, mnist: dict, seed: int = 0, stop: threading.Event | None = None,
+          on_progress: Callable[[Progress], None] | None = None, parent_test_probabilities: np.ndarray | None = None,
+          **options) -> Teaching:
+    """Teach a copy of the stored run `parent_run` half of each digit in `personal` and measure it on
+    the other half and on the MNIST test set (`mnist`: x_train, y_train, x_test, y_test, uint8);
+    `options` go to finetune(). The parent's test probabilities are taken from its gallery when it
+    has one for this test set."""
+    from mnist_core.runs.store import StoreError
+    from mnist_core.training.importing import load_keras_model
+    from mnist_core.training.keras_reader import keras_reader
+
+    taught, held_out = split(personal, seed)
+    parent = load_keras_model(parent_run)
+    x_test, y_test = mnist["x_test"], mnist["y_test"]
+    if parent_test_probabilities is None:
+        try:
+            gallery = parent_run.gallery()
+            if np.array_equal(gallery.labels, y_test):
+                parent_test_probabilities = gallery.probabilities
+        except StoreError:
+            pass  # no gallery: the parent is run on the test set again
+    result = finetune(parent, taught.x, taught.y, mnist["x_train"], mnist["y_train"], seed=seed, stop=stop,
+                      on_progress=on_progress, **options)
+    three_widths = parent_run.card.three_widths
+    figures = before_after(keras_reader(parent, three_widths), keras_reader(result.model, three_widths), held_out,
+                           x_test, y_test, parent_test_probabilities)
+    return Teaching(parent_run.name, three_widths, result, taught, held_out, personal.counts(), figures)

@@ -1,44 +1,58 @@
 """How a network becomes a run: evaluated on the MNIST test set, then saved with those figures.
 
-Three kinds of network arrive here, all in the training process (this imports TensorFlow, which
-the app's server never does): a finished or stopped training, the checkpoint of a training whose
-process died, and a downloaded `.keras` file uploaded back, so a person keeps a run across a
-deployment's reboots (`python -m mnist_core import FILE --name NAME`, which jobs.submit_import
-queues like a training).
-
-An uploaded file may be a stranger's: it is refused before Keras unpacks it when it is larger
-than MAX_FILE_BYTES or would unpack to more than MAX_UNPACKED_BYTES, loaded in Keras' safe mode
-(no code from the file runs), and kept only if it is a network from 28x28x1 images to ten
-probabilities, like every run here. It is evaluated on the MNIST test set, so it carries the
-figures Explore shows, like a trained run.
+This runs in the training process (it imports TensorFlow, which the app's server never does).
+Two kinds of network arrive here: a finished or stopped training, and the checkpoint of a
+training whose process died; importing.py brings a downloaded `.keras` file back the same way.
+A run is written to a hidden temporary folder and renamed into place, so a crash never leaves
+half a model, and a network whose save fails is kept as `.unsaved-NAME-*` and named in the error.
 """
 
+import os
+import platform
+import shutil
 import sys
-import zipfile
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from mnist_core.training.checkpoint import abandoned_checkpoints, read_checkpoint
+from mnist_core.card import RunCard, write_card
+from mnist_core.config import ConfigError
 from mnist_core.data import load_test_set
-from mnist_core.runs.digit_map import DigitMap, compute_map
-from mnist_core.evaluate import evaluate_probabilities, model_features, model_probabilities
-from mnist_core.runs.gallery import Gallery, build_gallery
-from mnist_core.runs.store import (StoredRun, StoreError, check_new_name, keep_unsaved, load_keras_file, make_card, save_model,
-                    save_run, store_dir)
+from mnist_core.evaluate import evaluate_probabilities
+from mnist_core.runs.digit_map import DigitMap, compute_map, write_map
+from mnist_core.runs.gallery import Gallery, GalleryError, build_gallery, check_gallery, write_gallery
+from mnist_core.runs.store import (BUNDLED_DIR, MODEL_FILE, ONNX_FILE, UNSAVED_PREFIX, StoredRun, StoreError,
+                                   check_new_name, hidden_folder, read_run, store_dir)
+from mnist_core.training.checkpoint import abandoned_checkpoints, read_checkpoint
+from mnist_core.training.export import export_onnx
+from mnist_core.training.keras_reader import keras_reader, model_features
 
-MAX_FILE_BYTES = 10_000_000  # the `best` preset's network is 1.4 MB
-MAX_UNPACKED_BYTES = 100_000_000
-IMPORTED = "imported"  # an imported run's preset and `ended`
+
+def new_card(name: str, model, test_accuracy: float, **fields) -> RunCard:
+    """A card for a network about to be saved: `fields` say how it was made (see RunCard)."""
+    import keras
+    import tensorflow as tf
+
+    versions = dict(python=platform.python_version(), tensorflow=tf.__version__, keras=keras.__version__,
+                    numpy=np.__version__)
+    return RunCard(name=name, test_accuracy=test_accuracy, parameters=int(model.count_params()),
+                   created=datetime.now(timezone.utc).isoformat(timespec="seconds"), versions=versions, **fields)
 
 
-def test_set_views(model, x_test: np.ndarray, y_test: np.ndarray, probabilities: np.ndarray | None = None,
-                   three_widths: bool = False) -> tuple[Gallery, DigitMap | None]:
-    """What a run keeps of the test set for Explore: its gallery (of `probabilities`, else the
-    network's, read at three widths when asked), and its map (None, with a warning, if the map
-    cannot be made: a run is worth saving without one)."""
-    if probabilities is None:
-        probabilities = model_probabilities(model, x_test, three_widths=three_widths)
+def training_card(result, name: str, test_accuracy: float, **fields) -> RunCard:
+    """The card of a TrainingResult: its preset, hyperparameters, history and how it ended."""
+    return new_card(name, result.model, test_accuracy, preset=result.config.preset,
+                    hyperparameters=result.config.to_dict(), ended=result.ended, epochs_done=result.epochs_done,
+                    wall_time_seconds=round(result.wall_time, 2), history=result.history,
+                    batch_history=list(result.batch_history), **fields)
+
+
+def test_set_views(model, x_test: np.ndarray, y_test: np.ndarray,
+                   probabilities: np.ndarray) -> tuple[Gallery, DigitMap | None]:
+    """What a run keeps of the test set for Explore: its gallery of `probabilities`, and its map
+    (None, with a warning, if the map cannot be made: a run is worth saving without one)."""
     gallery = build_gallery(x_test, y_test, probabilities)
     try:
         return gallery, compute_map(model_features(model, x_test))
@@ -47,16 +61,16 @@ def test_set_views(model, x_test: np.ndarray, y_test: np.ndarray, probabilities:
         return gallery, None
 
 
-def save_trained(result, name: str, x_test: np.ndarray, y_test: np.ndarray, command: str | None, store: Path,
-                 **owner) -> tuple[StoredRun, float]:
-    """Evaluate a TrainingResult on the test set, then save it with those figures (`owner`: see
-    store.make_card); the run and its test accuracy. A network trained with random stroke widths
-    (augmentation on) is read, and so evaluated, at three widths."""
-    three_widths = result.config.augment
-    gallery, digit_map = test_set_views(result.model, x_test, y_test, three_widths=three_widths)
-    accuracy = evaluate_probabilities(y_test, gallery.probabilities).accuracy
-    return save_run(result, name, gallery, accuracy, command=command, store=store, digit_map=digit_map,
-                    three_widths=three_widths, **owner), accuracy
+def save_trained(result, name: str, x_test: np.ndarray, y_test: np.ndarray, store: Path,
+                 **fields) -> tuple[StoredRun, float]:
+    """Evaluate a TrainingResult on the test set, then save it with those figures (`fields`: more of
+    its card, such as command and owner); the run and its test accuracy. A network trained with
+    random stroke widths (augmentation on) is read, and so evaluated, at three widths."""
+    reader = keras_reader(result.model, three_widths=result.config.augment)
+    probabilities = reader.pixel_probabilities(x_test)
+    accuracy = evaluate_probabilities(y_test, probabilities).accuracy
+    card = training_card(result, name, accuracy, three_widths=reader.three_widths, **fields)
+    return save_model(result.model, card, *test_set_views(result.model, x_test, y_test, probabilities), store), accuracy
 
 
 def recover_abandoned(store: Path) -> None:
@@ -67,7 +81,7 @@ def recover_abandoned(store: Path) -> None:
             if (found := read_checkpoint(checkpoint.path)) is not None:
                 result, recorded = found
                 x_test, y_test = load_test_set(recorded["data"])
-                save_trained(result, checkpoint.name, x_test, y_test, recorded["command"], store,
+                save_trained(result, checkpoint.name, x_test, y_test, store, command=recorded["command"],
                              owner=recorded.get("owner"), temporary=recorded.get("temporary", False))
                 sys.stderr.write(f"saved the interrupted training {checkpoint.name!r} as a stopped run "
                                  f"({result.epochs_done} epochs)\n")
@@ -83,38 +97,59 @@ def recover_abandoned(store: Path) -> None:
             sys.stderr.write(f"warning: could not save the interrupted training {checkpoint.name!r}: {message}\n")
 
 
-def check_keras_file(file, label: str) -> None:
-    """StoreError unless `file` (a path or a binary file object, called `label` in messages) is a
-    `.keras` archive small enough to open, whole and unpacked."""
-    size = file.stat().st_size if isinstance(file, Path) else file.seek(0, 2)
-    if size > MAX_FILE_BYTES:
-        raise StoreError(f"{label} is {size / 1e6:.1f} MB; a .keras file may be at most {MAX_FILE_BYTES / 1e6:g} MB")
+def keep_unsaved(folder: Path, name: str) -> Path | None:
+    """Move `folder`, holding a network that could not be saved, where no sweep removes it."""
+    kept = folder.with_name(f"{UNSAVED_PREFIX}{name}-{time.time_ns()}")
     try:
-        with zipfile.ZipFile(file) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise StoreError(f"{label} is not a .keras file (not a zip archive: {exc})") from exc
-    # Reading a member never yields more than its declared size, so the declared sizes bound it.
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise StoreError(f"{label} unpacks to {unpacked / 1e6:.0f} MB; at most {MAX_UNPACKED_BYTES / 1e6:g} MB")
+        os.rename(folder, kept)
+        return kept
+    except OSError:
+        return None
 
 
-def import_keras(path: Path, name: str, store: Path | None = None, data=None, owner: str | None = None,
-                 temporary: bool = False) -> tuple[StoredRun, float]:
-    """Check, evaluate and save the network in `path` as the run `name`; the run and its test accuracy.
-    `data`: an mnist.npz for the test set (default: $MNIST_PATH, then the download)."""
-    store = store or store_dir()
-    check_new_name(name, store)
-    check_keras_file(path, path.name)
-    model = load_keras_file(path)
-    if tuple(model.inputs[0].shape[1:]) != (28, 28, 1):
-        raise StoreError(f"{path.name}: takes input {tuple(model.inputs[0].shape[1:])}; a run takes 28x28x1 images")
-    x_test, y_test = load_test_set(data)
-    probabilities = model_probabilities(model, x_test)
-    if not (np.all(np.isfinite(probabilities)) and probabilities.min() >= 0
-            and np.allclose(probabilities.sum(axis=1), 1, atol=1e-3)):
-        raise StoreError(f"{path.name}: its outputs are not probabilities (end the network with a softmax)")
-    accuracy = evaluate_probabilities(y_test, probabilities).accuracy
-    card = make_card(name, model, accuracy, owner=owner, temporary=temporary, preset=IMPORTED, hyperparameters={},
-                     ended=IMPORTED, epochs_done=0, wall_time_seconds=0, history={}, batch_history=[], command=None)
-    return save_model(model, card, *test_set_views(model, x_test, y_test, probabilities), store), accuracy
+def save_model(model, card: RunCard, gallery: Gallery, digit_map: DigitMap | None = None,
+               store: Path | None = None) -> StoredRun:
+    """Save a Keras network with its card, test gallery and map (if any) atomically as `card.name`;
+    never overwrites."""
+    store, name = store or store_dir(), card.name
+    try:
+        check_new_name(name, store, saving=True)
+    except ConfigError as exc:  # taken while it trained (another process saved that name): keep the network
+        temp = hidden_folder(store, f".tmp-{name}-")
+        model.save(temp / MODEL_FILE)
+        kept = keep_unsaved(temp, name)
+        raise StoreError(f"could not save {name!r}: {exc}; the trained network is kept in the model store as "
+                         f"{(kept or temp).name}/{MODEL_FILE} (`python -m mnist_core import` it under another name)",
+                         kept or temp) from exc
+    try:
+        check_gallery(gallery, f"run {name!r}")
+    except GalleryError as exc:
+        raise StoreError(str(exc)) from exc
+    temp = hidden_folder(store, f".tmp-{name}-")
+    temp.chmod(0o755)
+    step, network_written = "saving the Keras model", False
+    try:
+        model.save(temp / MODEL_FILE)
+        step, network_written = "exporting it to ONNX", True
+        export_onnx(model, temp / ONNX_FILE)
+        step = "writing its files"
+        write_gallery(gallery, temp)
+        if digit_map is not None:
+            write_map(digit_map, temp)
+        write_card(card, temp)
+        for path in temp.iterdir():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+        os.rename(temp, store / name)
+    except Exception as exc:  # export alone raises many types; none may lose the trained network
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
+        kept = keep_unsaved(temp, name) if network_written else None
+        if kept is None:
+            shutil.rmtree(temp, ignore_errors=True)
+        where = (f"the trained network is kept in the model store as {kept.name}/{MODEL_FILE}" if kept
+                 else "earlier runs are untouched")
+        raise StoreError(f"could not save {name!r} ({step} failed: {reason[:300]}); {where}", kept) from exc
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    return read_run(store / name, store.resolve() == BUNDLED_DIR.resolve())

@@ -15,58 +15,8 @@ from typing import Callable
 import numpy as np
 
 from mnist_core.config import TrainConfig, validate
+from mnist_core.progress import BATCH, EPOCH, FINISHED, STOPPED, EARLY_STOPPED, Progress, ThinnedList
 from mnist_core.data import Mnist
-
-# How a training ended (a TrainingResult's, a job's and a card's `ended`).
-FINISHED, EARLY_STOPPED, STOPPED = "finished", "early-stopped", "stopped"
-BATCH, EPOCH = "batch", "epoch"  # the two kinds of Progress
-
-
-@dataclass
-class Progress:
-    """A snapshot sent to the progress callback after every batch and every epoch."""
-
-    kind: str  # BATCH or EPOCH
-    epoch: int  # 1-based
-    epochs: int  # in the whole run
-    batch: int  # 1-based, within the epoch
-    batches_per_epoch: int
-    elapsed: float  # seconds since training started
-    logs: dict
-
-    @property
-    def step(self) -> int:
-        """Batches done since the start, over all epochs."""
-        return (self.epoch - 1) * self.batches_per_epoch + self.batch
-
-    @property
-    def fraction(self) -> float:
-        return min(1.0, self.step / (self.epochs * self.batches_per_epoch))
-
-    @property
-    def eta(self) -> float:
-        return self.elapsed * (1 - self.fraction) / self.fraction if self.fraction else math.nan
-
-
-class ThinnedList(list):
-    """A list for per-batch curves that stays under `limit` items however long a run is.
-
-    It keeps every `stride`-th item appended; when it would pass `limit`, it drops every other
-    item it holds and doubles the stride, so the points stay evenly spaced over the whole run.
-    """
-
-    def __init__(self, limit: int = 1000):
-        super().__init__()
-        self.limit, self.stride, self.offered = limit - limit % 2, 1, 0  # an even limit keeps the spacing even
-
-    def append(self, item) -> None:
-        if self.offered % self.stride == 0:
-            super().append(item)
-            if len(self) > self.limit:
-                del self[1::2]
-                self.stride *= 2
-        self.offered += 1
-
 
 @dataclass
 class TrainingResult:
@@ -123,6 +73,47 @@ def batch_pipeline(images: np.ndarray, labels: np.ndarray, batch_size: int, seed
     return order.batch(batch_size).map(lambda i: (tf.gather(x, i), tf.gather(y, i))).with_options(options)
 
 
+def reporter(result: TrainingResult, batches_per_epoch: int, report: Callable[[Progress], None],
+             stop: threading.Event, started: float, checkpoint: Callable[[TrainingResult], None] | None = None):
+    """The Keras callback a training or a fine-tune runs with: it keeps each batch's and each whole
+    epoch's figures on `result`, reports them as Progress, hands each whole epoch to `checkpoint`,
+    and ends the fit within a batch once `stop` is set."""
+    import keras
+
+    epochs = result.config.epochs
+
+    class Reporter(keras.callbacks.Callback):
+        epoch = batch = 0  # 1-based: the epoch and batch in progress
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch + 1
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.batch = batch + 1
+            logs = {k: float(v) for k, v in (logs or {}).items()}
+            result.batch_history.append(dict(epoch=self.epoch, batch=self.batch, loss=logs.get("loss"),
+                                             accuracy=logs.get("accuracy")))
+            report(Progress(BATCH, self.epoch, epochs, self.batch, batches_per_epoch, time.perf_counter() - started,
+                            logs))
+            if stop.is_set():
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            if stop.is_set() and self.batch < batches_per_epoch:
+                return  # a partial epoch: its batches are kept, its averages would mislead
+            logs = {k: float(v) for k, v in (logs or {}).items()}
+            for key in result.history:
+                if key in logs:  # a fine-tune validates nothing
+                    result.history[key].append(logs[key])
+            result.wall_time = time.perf_counter() - started
+            if checkpoint is not None:
+                checkpoint(result)
+            report(Progress(EPOCH, epoch + 1, epochs, batches_per_epoch, batches_per_epoch,
+                            time.perf_counter() - started, logs))
+
+    return Reporter()
+
+
 def train(config: TrainConfig, data: Mnist, on_progress: Callable[[Progress], None] | None = None,
           stop: threading.Event | None = None,
           checkpoint: Callable[[TrainingResult], None] | None = None,
@@ -166,35 +157,7 @@ def train(config: TrainConfig, data: Mnist, on_progress: Callable[[Progress], No
     started = time.perf_counter()
     report = on_progress or (lambda progress: None)
 
-    class Reporter(keras.callbacks.Callback):
-        epoch = batch = 0  # 1-based: the epoch and batch in progress
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch + 1
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.batch = batch + 1
-            logs = {k: float(v) for k, v in (logs or {}).items()}
-            result.batch_history.append(dict(epoch=self.epoch, batch=self.batch, loss=logs.get("loss"),
-                                             accuracy=logs.get("accuracy")))
-            report(Progress(BATCH, self.epoch, config.epochs, self.batch, batches_per_epoch,
-                            time.perf_counter() - started, logs))
-            if stop.is_set():
-                self.model.stop_training = True
-
-        def on_epoch_end(self, epoch, logs=None):
-            if stop.is_set() and self.batch < batches_per_epoch:
-                return  # a partial epoch: its batches are kept, its averages would mislead
-            logs = {k: float(v) for k, v in (logs or {}).items()}
-            for key in result.history:
-                result.history[key].append(logs.get(key))
-            result.wall_time = time.perf_counter() - started
-            if checkpoint is not None:
-                checkpoint(result)
-            report(Progress(EPOCH, epoch + 1, config.epochs, batches_per_epoch, batches_per_epoch,
-                            time.perf_counter() - started, logs))
-
-    callbacks = [Reporter()]
+    callbacks = [reporter(result, batches_per_epoch, report, stop, started, checkpoint)]
     early = None
     if config.early_stopping:
         early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,

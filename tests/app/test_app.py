@@ -1,16 +1,14 @@
 """Each page through Streamlit's AppTest: renders, predicts, refuses, trains, explores."""
 
-import io
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from bench.harness.hostile_clients import png_data_url
 from mnist_core import jobs, personal
-from mnist_core.evaluate import evaluate_probabilities, suspicious_labels
-from mnist_core.runs.gallery import read_gallery
+from mnist_core.card import RunCard
+from mnist_core.evaluate import suspicious_labels
 from mnist_core.runs.store import BUNDLED_DIR
 from ui.model_card import hyperparameter_line, training_time
 from tests.support.data import draw_digit
@@ -185,11 +183,11 @@ def test_training_times_read_as_minutes_and_seconds(seconds, shown):
 
 
 def test_the_card_says_when_a_network_is_read_at_three_widths():
-    card = dict(hyperparameters=dict(epochs=40, batch_size=128, optimizer="adam", learning_rate=0.003,
-                                     lr_schedule="one-cycle", dropout=0.4, augment=True))
+    card = RunCard("a-run", hyperparameters=dict(epochs=40, batch_size=128, optimizer="adam", learning_rate=0.003,
+                                                 lr_schedule="one-cycle", dropout=0.4, augment=True))
     line = "40 epochs · batch 128 · adam lr 0.003 (one-cycle) · dropout 0.4 · augmentation on"
     assert hyperparameter_line(card) == line
-    assert hyperparameter_line({**card, "three_widths": True}) == (
+    assert hyperparameter_line(replace(card, three_widths=True)) == (
         line + " · reads a digit it is unsure of at three stroke widths")
 
 

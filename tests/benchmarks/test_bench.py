@@ -51,4 +51,4 @@ def test_three_widths_briefly(mnist_path):
     match = re.search(r"default +validation \( *500\) errors: once +\d+, three widths +\d+ +test errors: once +\d+, "
                       r"three widths +(\d+) \(", out)
     assert match, out
-    assert int(match.group(1)) == round((1 - find_run().card["test_accuracy"]) * 10000)  # the default reads so
+    assert int(match.group(1)) == round((1 - find_run().card.test_accuracy) * 10000)  # the default reads so

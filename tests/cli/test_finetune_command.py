@@ -12,9 +12,9 @@ from mnist_core import jobs, personal
 
 from mnist_core.training import finetune
 from mnist_core.cli import main
-from mnist_core.evaluate import model_probabilities
-from mnist_core.training.saving import import_keras
-from mnist_core.runs.store import find_run, load_keras_model
+from mnist_core.runs.store import find_run
+from mnist_core.training.importing import import_keras, load_keras_model
+from mnist_core.training.keras_reader import keras_reader
 from tests.support.data import ROOT, tiny_arrays
 from tests.support.networks import keras_file
 
@@ -46,25 +46,25 @@ def test_finetune_prints_its_figures_as_json_and_saves_a_personal_run(tmp_path, 
 
     taught, held_out = finetune.split(mine)
     parent_model = load_keras_model(find_run(parent, store))
-    read = model_probabilities(parent_model, finetune.as_read(held_out.x), three_widths=True)
+    read = keras_reader(parent_model, three_widths=True).drawing_probabilities(held_out.x / 255)
     before = float((read.argmax(1) == held_out.y).mean())
     run = find_run("mine", store)
     card = run.card
     assert printed == dict(name="mine", parent="parent", ended="finished", seconds=printed["seconds"],
-                           mnist_after=round(card["test_accuracy"], 6), taught=len(taught), held_out=len(held_out),
+                           mnist_after=round(card.test_accuracy, 6), taught=len(taught), held_out=len(held_out),
                            counts=mine.counts(), personal_before=round(before, 6),
                            personal_after=printed["personal_after"],
-                           mnist_before=round(find_run(parent, store).card["test_accuracy"], 6))
+                           mnist_before=round(find_run(parent, store).card.test_accuracy, 6))
     assert len(taught) + len(held_out) == 20 and 0 < printed["seconds"] < 300
     assert 0 <= printed["personal_after"] <= 1
-    assert card["preset"] == "personal" and card["parent"] == "parent" and card["epochs_done"] == 1
-    assert card["personal"] == {k: printed[k] for k in ("taught", "held_out", "counts", "personal_before",
+    assert card.preset == "personal" and card.parent == "parent" and card.epochs_done == 1
+    assert card.personal == {k: printed[k] for k in ("taught", "held_out", "counts", "personal_before",
                                                         "personal_after", "mnist_before")}
-    assert card["command"] == "python -m mnist_core finetune --model parent --examples mine.npz --name mine"
-    assert (card["owner"], card["temporary"]) == ("d" * 32, True)
-    assert card["three_widths"] is True  # the copy is read as its parent is
-    child = model_probabilities(load_keras_model(run), tiny_arrays()["x_test"], three_widths=True)
-    assert card["test_accuracy"] == float((child.argmax(1) == tiny_arrays()["y_test"]).mean())
+    assert card.command == "python -m mnist_core finetune --model parent --examples mine.npz --name mine"
+    assert (card.owner, card.temporary) == ("d" * 32, True)
+    assert card.three_widths is True  # the copy is read as its parent is
+    child = keras_reader(load_keras_model(run), three_widths=True).pixel_probabilities(tiny_arrays()["x_test"])
+    assert card.test_accuracy == float((child.argmax(1) == tiny_arrays()["y_test"]).mean())
     np.testing.assert_array_equal(run.gallery().labels, tiny_arrays()["y_test"])
     assert run.digit_map().xy.shape == (200, 2)  # one point per test digit on Explore's map
 
@@ -79,7 +79,7 @@ def test_a_finetune_job_runs_in_its_own_process_and_saves_the_run(tmp_path, stor
     assert job.what == jobs.FINETUNE and job.config is None
     job.thread.join(300)
     assert job.status == jobs.SAVED, job.error
-    assert job.saved.card["parent"] == "parent" and job.saved.card["personal"]["counts"] == mine.counts()
+    assert job.saved.card.parent == "parent" and job.saved.card.personal["counts"] == mine.counts()
     assert job.progress.fraction == 1.0 and job.progress.batches_per_epoch == finetune.STEPS
     assert sorted(p.name for p in store.iterdir()) == ["parent", "taught"]  # the upload's folder is gone
 

@@ -1,7 +1,7 @@
 import numpy as np
 
 from mnist_core.evaluate import (cell_examples, compare_probabilities, confusion_sentences, evaluate_probabilities,
-                                 model_probabilities, plural, scale_images, suspicious_labels)
+                                 plural, suspicious_labels)
 
 
 def one_hot_probabilities(predicted, confidence):
@@ -64,21 +64,3 @@ def test_cell_examples_most_confident_first():
     probabilities = one_hot_probabilities(PREDICTED, CONFIDENCE)
     assert cell_examples(LABELS, probabilities, 4, 9).tolist() == [1, 3, 0]
     assert cell_examples(LABELS, probabilities, 3, 5).tolist() == []
-
-
-def test_a_network_sees_scaled_images_and_gives_float32_probabilities():
-    images = np.array([np.full((28, 28), 0), np.full((28, 28), 51), np.full((28, 28), 255)], np.uint8)
-    scaled = scale_images(images)
-    assert scaled.dtype == np.float32 and scaled.shape == (3, 28, 28, 1)
-    assert np.array_equal(scaled[:, 0, 0, 0], np.float32([0.0, 0.2, 1.0]))
-
-    class Network:  # what a Keras model offers: predict(batch, batch_size=, verbose=)
-        def predict(self, batch, batch_size, verbose):
-            self.seen = batch
-            return np.repeat(batch[:, :1, 0, 0].astype(np.float64), 10, axis=1)
-
-    network = Network()
-    probabilities = model_probabilities(network, images)
-    assert np.array_equal(network.seen, scaled)
-    assert probabilities.dtype == np.float32 and probabilities.shape == (3, 10)
-    assert probabilities[1, 9] == np.float32(0.2)

@@ -18,7 +18,7 @@ from mnist_core.jobs import process as job_module
 from mnist_core.jobs.access import NO_LIMITS, VISITOR_LIMITS, Limits
 from mnist_core.config import ConfigError, make_config
 from mnist_core.runs.store import StoreError
-from mnist_core.training.train import Progress
+from mnist_core.progress import Progress
 from tests.support.data import ROOT
 
 
@@ -65,16 +65,16 @@ def test_one_job_at_a_time_the_next_starts_when_it_ends(store, tiny_npz):
     assert job.ended == "finished" and [e["epoch"] for e in job.epoch_logs] == [1, 2]
     steps = [p[0] for p in job.batch_points]  # batch messages are throttled; every epoch's arrives
     assert steps[0] == 1 and steps == sorted(set(steps)) and steps[-1] <= 20 and job.progress.fraction == 1.0
-    assert job.saved.card["test_accuracy"] > 0.5 and job.saved.card["epochs_done"] == 2
-    assert job.saved.card["owner"] == "a" * 32 and job.saved.card["temporary"] is False  # no quota: not a visitor's
-    command = job.saved.card["command"]  # reproducible anywhere: no server paths or run-time flags
+    assert job.saved.card.test_accuracy > 0.5 and job.saved.card.epochs_done == 2
+    assert job.saved.card.owner == "a" * 32 and job.saved.card.temporary is False  # no quota: not a visitor's
+    command = job.saved.card.command  # reproducible anywhere: no server paths or run-time flags
     assert "--batch-size 50" in command and f"--data {tiny_npz}" in command
     assert not any(flag in command for flag in ("--store", "--progress", "--threads", "--nice", "--owner", str(store)))
     assert (store / "job-a" / "model.onnx").is_file()
     assert jobs.current_job() is second and second.status in (jobs.RUNNING, jobs.SAVING, jobs.SAVED)  # its turn
     assert jobs.place_in_queue(second) is None and jobs.waiting_jobs() == []
     wait(second)
-    assert second.status == jobs.SAVED and second.saved.card["owner"] is None
+    assert second.status == jobs.SAVED and second.saved.card.owner is None
     with pytest.raises(ConfigError, match="already exists"):
         jobs.submit_training(make_config("quick", epochs=1), "job-a", data=tiny_npz)
 
@@ -155,8 +155,8 @@ def test_the_watchdog_stops_a_visitors_training_and_it_is_saved(store, tiny_npz)
                                "watched", data=tiny_npz, owner="b" * 32, limits=limits)
     wait(job)
     assert job.timed_out and job.status == jobs.SAVED and job.ended == "stopped", job.error
-    assert job.saved.card["ended"] == "stopped" and job.saved.card["epochs_done"] < 200
-    assert job.saved.card["owner"] == "b" * 32 and job.saved.card["temporary"] is True
+    assert job.saved.card.ended == "stopped" and job.saved.card.epochs_done < 200
+    assert job.saved.card.owner == "b" * 32 and job.saved.card.temporary is True
 
 
 def test_the_watchdog_kills_a_job_that_does_not_stop(store, monkeypatch):
@@ -181,7 +181,7 @@ def test_stop_saves_the_partial_run(store, tiny_npz):
     job.request_stop()  # pressing Stop twice changes nothing
     wait(job)
     assert job.status == jobs.SAVED and job.ended == "stopped", job.error
-    assert job.saved.card["ended"] == "stopped" and job.saved.card["epochs_done"] < 50
+    assert job.saved.card.ended == "stopped" and job.saved.card.epochs_done < 50
     assert job.process.returncode == 0
 
 
@@ -265,7 +265,7 @@ time.sleep(600)
         assert time.time() < deadline, "the training outlived its server"
         time.sleep(0.2)
     (orphan,) = [r for r in list_runs(store) if not r.bundled]
-    assert orphan.name == "orphan" and orphan.card["ended"] == "stopped" and orphan.card["epochs_done"] < 500
+    assert orphan.name == "orphan" and orphan.card.ended == "stopped" and orphan.card.epochs_done < 500
 
 
 def _alive(pid: int) -> bool:

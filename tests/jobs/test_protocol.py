@@ -9,7 +9,7 @@ from mnist_core.cli import parser
 from mnist_core.cli.training import config_from_args
 from mnist_core.config import PRESETS, TrainConfig, make_config
 from mnist_core.hyperparams import hyperparameters
-from mnist_core.training.train import Progress
+from mnist_core.progress import Progress
 
 
 def test_messages_round_trip_and_foreign_lines_are_ignored():

@@ -130,7 +130,7 @@ def test_only_its_starter_or_the_owner_stops_a_training_and_the_others_wait_in_l
     next(x for x in owner.button if x.label == "Stop").click().run()
     running.thread.join(120)
     assert running.status == jobs.SAVED and running.ended == "stopped", running.error
-    assert running.saved.card["owner"] == owner_id(a) and running.saved.card["temporary"] is True
+    assert running.saved.card.owner == owner_id(a) and running.saved.card.temporary is True
     assert jobs.current_job().name == "c-train" and jobs.current_job().active  # the next one has started
     assert "Stop" in labels(c.run()) and "Stop" not in labels(a.run())
     assert "Saved **a-train** (stopped)" in page_text(a)  # its starter still sees how it ended
@@ -168,7 +168,7 @@ def test_an_uploaded_keras_file_becomes_a_run_of_the_uploader(store, tiny_npz, t
     assert "Importing **uploaded**: follow it on the Train page." in page_text(at)
     job = jobs.current_job()
     job.thread.join(300)
-    assert job.status == jobs.SAVED and job.saved.card["owner"] == owner_id(at), job.error
-    assert job.saved.card["temporary"] is True and sorted(p.name for p in store.iterdir()) == ["uploaded"]
+    assert job.status == jobs.SAVED and job.saved.card.owner == owner_id(at), job.error
+    assert job.saved.card.temporary is True and sorted(p.name for p in store.iterdir()) == ["uploaded"]
     table = at.run().dataframe[0].value.set_index("name")
     assert table.loc["uploaded", "made by"] == "you" and table.loc["uploaded", "preset"] == "imported"

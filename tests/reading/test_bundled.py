@@ -20,13 +20,13 @@ def test_files_and_card():
     size = sum(p.stat().st_size for p in run.path.iterdir())
     assert size < 20_000_000
     card = run.card
-    assert card["command"].startswith("python -m mnist_core train --preset ")
-    args = parser().parse_args(shlex.split(card["command"])[3:])  # the command retrains this very config
-    assert config_from_args(args) == TrainConfig(**card["hyperparameters"])
-    assert card["test_accuracy"] >= 0.994
-    assert card["three_widths"] is card["hyperparameters"]["augment"] is True  # trained with stroke widths
-    assert card["ended"] in ("finished", "early-stopped")
-    assert len(card["history"]["val_accuracy"]) == card["epochs_done"]
+    assert card.command.startswith("python -m mnist_core train --preset ")
+    args = parser().parse_args(shlex.split(card.command)[3:])  # the command retrains this very config
+    assert config_from_args(args) == TrainConfig(**card.hyperparameters)
+    assert card.test_accuracy >= 0.994
+    assert card.three_widths is card.hyperparameters["augment"] is True  # trained with stroke widths
+    assert card.ended in ("finished", "early-stopped")
+    assert len(card.history["val_accuracy"]) == card.epochs_done
 
 
 @pytest.mark.mnist
@@ -35,7 +35,7 @@ def test_test_accuracy_equals_card(mnist_path):
     x_test, y_test = load_test_set(mnist_path)
     probabilities = clf.probabilities(x_test / 255.0)
     result = evaluate_probabilities(y_test, probabilities)
-    assert result.accuracy == pytest.approx(clf.card["test_accuracy"], abs=1e-4)
+    assert result.accuracy == pytest.approx(clf.card.test_accuracy, abs=1e-4)
     assert np.allclose(probabilities, clf.run.gallery().probabilities, atol=1e-4)
 
 

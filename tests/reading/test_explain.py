@@ -63,7 +63,7 @@ def test_the_drawings_read_as_their_digits(clf):
 
 def test_explain_gives_the_answer_and_a_map_on_the_ink_only(clf):
     prediction = clf.predict(np.asarray(draw_digit()))
-    explanation = explain(clf, prediction.model_input)
+    explanation = explain(clf.reader, prediction.model_input)
     assert explanation.digit == prediction.digit == 7
     np.testing.assert_allclose(explanation.probabilities, prediction.probabilities, atol=1e-6)
     assert explanation.runner_up == int(np.argsort(prediction.probabilities)[-2])
@@ -72,13 +72,13 @@ def test_explain_gives_the_answer_and_a_map_on_the_ink_only(clf):
     on_ink = prediction.model_input > INK
     assert not explanation.saliency[~on_ink].any()
     assert np.count_nonzero(explanation.saliency[on_ink]) > on_ink.sum() // 2
-    again = explain(clf, prediction.model_input)
+    again = explain(clf.reader, prediction.model_input)
     np.testing.assert_array_equal(again.saliency, explanation.saliency)
 
 
 def test_each_piece_of_stroke_is_worth_the_margin_lost_without_it(clf):
     image = drawings(1)[4][1]  # a 4
-    explanation = explain(clf, image)
+    explanation = explain(clf.reader, image)
     labels = stroke_segments(image)
     digit, runner_up = explanation.digit, explanation.runner_up
     for piece in range(SEGMENTS):
@@ -95,9 +95,9 @@ def test_explain_makes_one_batched_call_of_bounded_size(clf):
     batches = []
 
     class Counting:
-        def probabilities(self, images):
+        def drawing_probabilities(self, images):
             batches.append(len(images))
-            return clf.probabilities(images)
+            return clf.reader.drawing_probabilities(images)
 
     image = drawings(1)[8][1]
     explain(Counting(), image)
@@ -124,9 +124,9 @@ def test_faithful_blanking_the_top_ranked_ink_costs_more_than_random_ink(clf):
     than blanking as many random ink pixels; the map turned upside down almost never does."""
     results, reversed_results = [], []
     for _, image in drawings(4):
-        explanation = explain(clf, image)
-        results.append(deletion_check(clf, explanation))
-        reversed_results.append(deletion_check(clf, replace(explanation, saliency=-explanation.saliency)))
+        explanation = explain(clf.reader, image)
+        results.append(deletion_check(clf.reader, explanation))
+        reversed_results.append(deletion_check(clf.reader, replace(explanation, saliency=-explanation.saliency)))
     top, random_ink = np.array(results).T
     assert (top < random_ink).mean() >= 0.85, results
     assert top.mean() < random_ink.mean() - 0.2, (top.mean(), random_ink.mean())
@@ -139,7 +139,7 @@ def test_faithful_on_mnist_test_digits(clf, mnist_path):
     with np.load(mnist_path) as data:
         x_test = data["x_test"]
     chosen = np.random.default_rng(0).choice(len(x_test), 300, replace=False)
-    results = np.array([deletion_check(clf, explain(clf, x_test[i] / 255.0)) for i in chosen])
+    results = np.array([deletion_check(clf.reader, explain(clf.reader, x_test[i] / 255.0)) for i in chosen])
     # "Most drawings", the issue asks; the default model: 90.3% (83.3% before drawings were read thickened); on canvas drawings 93.0% (bench/explain_cost.py)
     assert (results[:, 0] < results[:, 1]).mean() >= 0.8, results
     assert results[:, 0].mean() < results[:, 1].mean() - 0.2
@@ -152,10 +152,10 @@ def test_runner_up_is_the_next_most_probable_digit():
 
 
 def test_a_blank_input_has_an_empty_map(clf):
-    explanation = explain(clf, np.zeros((28, 28)))
+    explanation = explain(clf.reader, np.zeros((28, 28)))
     assert not explanation.saliency.any() and explanation.probabilities.shape == (10,)
     with pytest.raises(ValueError, match="no ink"):
-        deletion_check(clf, explanation)
+        deletion_check(clf.reader, explanation)
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -166,13 +166,13 @@ def test_a_blank_input_has_an_empty_map(clf):
 ])
 def test_explain_refuses_what_is_not_a_model_input(clf, bad, message):
     with pytest.raises(ValueError, match=message):
-        explain(clf, bad)
+        explain(clf.reader, bad)
 
 
 @pytest.mark.parametrize("segments", [0, 65, 2.5, "12"])
 def test_explain_refuses_a_silly_number_of_pieces(clf, segments):
     with pytest.raises(ValueError, match="segments must be a whole number from 1 to 64"):
-        explain(clf, np.zeros((28, 28)), segments=segments)
+        explain(clf.reader, np.zeros((28, 28)), segments=segments)
 
 
 def _known_explanation() -> Explanation:
@@ -216,7 +216,7 @@ def test_explain_file_gives_the_json_the_cli_prints(clf, tmp_path):
     saliency = result["saliency"]
     assert len(saliency) == 28 and all(len(row) == 28 for row in saliency)
     assert all(isinstance(s, float) and s == round(s, 4) for row in saliency for s in row)
-    expected = explain(clf, to_model_input(read_image(path))).saliency
+    expected = explain(clf.reader, to_model_input(read_image(path))).saliency
     np.testing.assert_allclose(saliency, expected, atol=5e-5)
     assert json.loads(json.dumps([result])) == [result]
 

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from mnist_core.reading.preprocess import (DrawingError, NothingDrawnError, read_at_three_widths, read_image, thicken, thin,
+from mnist_core.reading.preprocess import (DrawingError, NothingDrawnError, read_image, thicken, thin,
                                    to_model_input)
 from tests.support.data import draw_digit
 
@@ -51,28 +51,6 @@ def test_thin_takes_half_the_ink_off_each_edge_of_a_stroke():
     plain = reference()
     assert (thin(plain) <= plain).all() and thin(plain).sum() < 0.8 * plain.sum()
     assert np.array_equal(thin(np.stack([plain, line]))[1], thin(line))
-
-
-def test_only_an_unsure_answer_is_read_again_thickened_and_thinned():
-    bar = np.zeros((28, 28), np.float32)
-    bar[20:26, 16:26] = 1.0
-    images = np.stack([reference(), np.zeros((28, 28), np.float32), bar])
-    calls = []
-
-    def probabilities_of(x):  # a stand-in network: sure of an image with ink at its top-left, unsure of others
-        calls.append(x)
-        sure = x[:, :14, :14].sum(axis=(1, 2)) > 1
-        return np.where(sure[:, None], np.eye(10, dtype=np.float32)[3], np.full(10, 0.1, np.float32)) * (
-            1 + np.arange(len(x))[:, None] / 100)
-
-    read = read_at_three_widths(probabilities_of, images)
-    sure = images[:, :14, :14].sum(axis=(1, 2)) > 1
-    assert sure.tolist() == [True, False, False] and len(calls) == 2
-    assert np.array_equal(calls[0], images)
-    assert np.array_equal(calls[1], np.concatenate([thicken(images[1:]), thin(images[1:])]))
-    assert np.array_equal(read[0], probabilities_of(images)[0])  # sure: read once
-    assert np.allclose(read[1], 0.1 * (1.01 + 1.00 + 1.02) / 3) and np.allclose(read[2], 0.1 * (1.02 + 1.01 + 1.03) / 3)
-    assert read.shape == (3, 10) and read.dtype == np.float32
 
 
 @pytest.mark.parametrize("variant", ["shifted", "scaled", "inverted", "transparent", "rgb", "small canvas"])

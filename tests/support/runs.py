@@ -26,7 +26,7 @@ STAND_IN_TRAINING = """
 import sys
 from pathlib import Path
 from mnist_core.jobs import protocol
-from mnist_core.training.train import EPOCH, Progress
+from mnist_core.progress import EPOCH, Progress
 from tests.support.runs import fake_run
 
 name, store, flags = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]

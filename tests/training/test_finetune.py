@@ -10,12 +10,14 @@ from bench.harness.canvas_digits import styled_digit
 from mnist_core import personal
 from mnist_core.training import finetune
 from mnist_core.data import load_mnist
-from mnist_core.evaluate import model_probabilities
+from mnist_core.training.keras_reader import keras_reader
 from mnist_core.runs.gallery import build_gallery
 from mnist_core.personal import PersonalSet
 from mnist_core.reading.preprocess import to_model_input
-from mnist_core.runs.store import find_run, load_keras_model, save_run
-from mnist_core.training.train import BATCH, EPOCH, FINISHED, STOPPED
+from mnist_core.runs.store import find_run
+from mnist_core.training.importing import load_keras_model
+from mnist_core.training.saving import save_model, training_card
+from mnist_core.progress import BATCH, EPOCH, FINISHED, STOPPED
 from tests.support.data import tiny_arrays
 
 
@@ -82,11 +84,11 @@ def test_finetune_trains_a_copy_and_reports_like_a_training(tmp_path):
         np.testing.assert_array_equal(old, new)  # batch norm keeps the parent's scale, shift and statistics
     assert not np.array_equal(result.model.layers[0].get_weights()[0], parent.layers[0].get_weights()[0])
 
-    probabilities = model_probabilities(result.model, arrays["x_test"])
+    probabilities = keras_reader(result.model).pixel_probabilities(arrays["x_test"])
     gallery = build_gallery(arrays["x_test"], arrays["y_test"], probabilities)
-    run = save_run(result, "mine", gallery, 0.5, command="python -m mnist_core finetune ...", store=tmp_path,
-                   parent="default")
-    assert run.card["preset"] == "personal" and run.card["parent"] == "default" and run.card["epochs_done"] == 1
+    card = training_card(result, "mine", 0.5, command="python -m mnist_core finetune ...", parent="default")
+    run = save_model(result.model, card, gallery, store=tmp_path)
+    assert (run.card.preset, run.card.parent, run.card.epochs_done) == ("personal", "default", 1)
     assert (run.path / "model.onnx").is_file()
 
 
@@ -135,6 +137,6 @@ def test_teaching_a_writer_fixes_their_held_out_digits_without_losing_mnist(mnis
     mirrored = np.isin(held_out.y, [7, 9])
     assert finetune.accuracy(parent, held_out.x[mirrored], held_out.y[mirrored]) <= 0.1  # the model misreads them
     assert measured.personal_before <= 0.65 and measured.personal_after == 1.0
-    assert measured.mnist_before == pytest.approx(run.card["test_accuracy"])
+    assert measured.mnist_before == pytest.approx(run.card.test_accuracy)
     assert measured.mnist_after >= measured.mnist_before - 0.002
     assert measured.test_probabilities.shape == (10000, 10)

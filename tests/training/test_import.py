@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from mnist_core import jobs, load_classifier
-from mnist_core.evaluate import model_probabilities
-from mnist_core.training.saving import MAX_FILE_BYTES, import_keras
+from mnist_core.runs.store import MAX_FILE_BYTES
+from mnist_core.training.importing import import_keras
+from mnist_core.training.keras_reader import keras_reader
 from mnist_core.runs.store import StoreError, find_run
 from tests.support.data import ROOT, tiny_arrays
 from tests.support.networks import keras_file
@@ -26,13 +27,13 @@ def test_a_downloaded_keras_file_comes_back_as_a_run(tmp_path, store, tiny_npz):
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     assert result.returncode == 0, result.stderr[-3000:]
     x_test, y_test = tiny_arrays()["x_test"], tiny_arrays()["y_test"]
-    expected = model_probabilities(model, x_test)
+    expected = keras_reader(model).pixel_probabilities(x_test)
     accuracy = float((expected.argmax(1) == y_test).mean())
     assert json.loads(result.stdout) == {"name": "back-again", "test_accuracy": accuracy, "kind": "saved"}
     run = find_run("back-again", store)
-    assert run.card["preset"] == run.card["ended"] == "imported" and run.card["test_accuracy"] == accuracy
-    assert (run.card["owner"], run.card["temporary"]) == ("c" * 32, True)
-    assert run.card["three_widths"] is False  # a stranger's network is read as it is
+    assert run.card.preset == run.card.ended == "imported" and run.card.test_accuracy == accuracy
+    assert (run.card.owner, run.card.temporary) == ("c" * 32, True)
+    assert run.card.three_widths is False  # a stranger's network is read as it is
     assert np.allclose(run.gallery().probabilities, expected, atol=1e-6)
     assert run.digit_map().xy.shape == (len(y_test), 2)
     served = load_classifier("back-again", store).probabilities(x_test[:5] / 255.0)

@@ -1,20 +1,19 @@
-import os
 import threading
 
 import numpy as np
 import pytest
 
 from mnist_core.config import make_config
-from mnist_core.data import load_mnist, split_validation
-from mnist_core.evaluate import model_probabilities
-from mnist_core.training.checkpoint import checkpoint_epochs, read_checkpoint, write_checkpoint
-from mnist_core.training.train import STOPPED, ThinnedList, batch_pipeline, train
-from tests.support.data import tiny_arrays
+from mnist_core.data import load_mnist
+from mnist_core.training.keras_reader import keras_reader
+from mnist_core.progress import STOPPED, ThinnedList
+from mnist_core.training.train import batch_pipeline, train
+from tests.support.training import tiny_split
 
 
 @pytest.fixture(scope="module")
 def tiny_data():
-    return split_validation(tiny_arrays(), validation_size=100, seed=0)
+    return tiny_split()
 
 
 def test_batch_pipeline_covers_every_image_once_per_epoch_in_a_new_order():
@@ -93,7 +92,7 @@ def test_seed_mlp_reaches_97_percent_by_epoch_three(mnist_path):
     set (harder: ~96.7% at epoch 3), so both are checked."""
     data = load_mnist(mnist_path)
     result = train(make_config("seed-mlp", epochs=3), data)
-    test_accuracy = (model_probabilities(result.model, data.x_test).argmax(1) == data.y_test).mean()
+    test_accuracy = (keras_reader(result.model).pixel_probabilities(data.x_test).argmax(1) == data.y_test).mean()
     assert test_accuracy >= 0.97, test_accuracy
     assert result.history["val_accuracy"][2] >= 0.96, result.history
 
@@ -109,23 +108,3 @@ def test_thinned_list_stays_bounded_and_evenly_spaced():
     for i in range(7):
         short.append(i)
     assert short == list(range(7))  # under the limit nothing is dropped
-
-
-def test_every_whole_epoch_is_checkpointed_and_reads_back_as_stopped(tiny_data, tmp_path):
-    folder = tmp_path / "checkpoint"
-    folder.mkdir()
-    written = []
-
-    def checkpoint(result):
-        write_checkpoint(folder, result, command="python -m mnist_core train x", data=None)
-        written.append((result.epochs_done, sorted(os.listdir(folder))))
-
-    assert read_checkpoint(folder) is None and checkpoint_epochs(folder) == 0  # nothing before the first epoch
-    result = train(make_config("seed-mlp", epochs=3, batch_size=50), tiny_data, checkpoint=checkpoint)
-    assert written == [(n, [f"epoch-{n}.keras", "state.json"]) for n in (1, 2, 3)]  # only the latest network
-    recovered, recorded = read_checkpoint(folder)
-    assert recorded == {"command": "python -m mnist_core train x", "data": None} and checkpoint_epochs(folder) == 3
-    assert recovered.ended == STOPPED and recovered.config == result.config and recovered.epochs_done == 3
-    assert recovered.history == result.history and recovered.batch_history == list(result.batch_history)
-    images = tiny_data.x_test[:5, ..., None] / 255.0
-    assert np.allclose(recovered.model.predict(images, verbose=0), result.model.predict(images, verbose=0), atol=1e-6)
