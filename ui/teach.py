@@ -2,35 +2,34 @@
 (mnist_core.personal), and a fine-tune of the active model on them (mnist_core.training.finetune), which
 runs as a job in the training process and becomes this session's active model.
 
-Where the digits live: on one's own machine (the local role, access.py) in the model store, as
+Where the digits live: on one's own machine (the local role, jobs/access.py) in the model store, as
 `personal.npz`, so they outlast the tab; on a public deployment only in the browser session,
 since a stranger's digits are theirs alone, with a download to keep them.
 """
 
 import hashlib
-import threading
 import time
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from mnist_core import ConfigError, StoreError, jobs, personal
+from mnist_core import ConfigError, StoreError, jobs, personal, personal_store
 from mnist_core.jobs.access import LOCAL
 from mnist_core.personal import PersonalSetError
-from mnist_core.runs.store import store_dir
 from ui import active_model
 from ui.access import session
 from ui.redact import without_paths
 
-PERSONAL_FILE = "personal.npz"
-MIN_DIGITS = 10  # fewer teach too little to be worth a fine-tune; half are held out to measure it
-_file_lock = threading.Lock()  # two tabs on one machine change the same file one at a time
-
 
 def _file() -> Path | None:
     """The file the digits are kept in on one's own machine; None on a public deployment."""
-    return store_dir() / PERSONAL_FILE if session().role == LOCAL else None
+    return personal_store.path_in() if session().role == LOCAL else None
+
+
+def _warn(message: str) -> None:
+    """Say where the panel is drawn that the saved file was set aside (without the server's folders)."""
+    st.warning(without_paths(message))
 
 
 def current() -> personal.PersonalSet:
@@ -38,34 +37,16 @@ def current() -> personal.PersonalSet:
     path = _file()
     if path is None:
         return st.session_state.setdefault("personal", personal.empty())
-    stamp = path.stat().st_mtime_ns if path.exists() else None
-    cached = st.session_state.get("personal_file")
-    if cached is None or cached[0] != stamp:
-        loaded = personal.empty()
-        if stamp is not None:
-            try:
-                loaded = personal.load(path, PERSONAL_FILE)
-            except PersonalSetError as exc:  # set it aside rather than overwrite it with a new set
-                kept = path.with_name(f"personal-unreadable-{time.strftime('%Y%m%d-%H%M%S')}.npz")
-                path.rename(kept)
-                stamp = None
-                st.warning(f"Your saved digits could not be read ({without_paths(exc)}); the file is kept in the "
-                           f"model store as {kept.name} and a new set begins.")
-        st.session_state.personal_file = (stamp, loaded)
-    return st.session_state.personal_file[1]
+    return personal_store.read(path, on_set_aside=_warn)
 
 
 def change(how) -> str | None:
     """Replace the digits with `how(current digits)`; the problem, if any, as a message (nothing changed)."""
     try:
-        with _file_lock:
-            new = how(current())
-            if (path := _file()) is None:
-                st.session_state.personal = new
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)  # a new machine's store may not exist yet
-                personal.save(new, path)
-                st.session_state.personal_file = (path.stat().st_mtime_ns, new)
+        if (path := _file()) is None:
+            st.session_state.personal = how(current())
+        else:
+            personal_store.change(path, how, on_set_aside=_warn)
     except (PersonalSetError, OSError) as exc:
         return without_paths(exc)
     st.session_state.digits_changes = st.session_state.get("digits_changes", 0) + 1
@@ -199,9 +180,9 @@ def panel() -> None:
     job = st.session_state.get("my_job")
     busy = job is not None and (job.active or job.waiting)
     st.button(f"Fine-tune {active_model.name()} on my digits", type="primary", icon=":material/school:",
-              disabled=len(digits) < MIN_DIGITS or busy, on_click=_start_finetune, args=(digits,),
-              help=f"Needs at least {MIN_DIGITS} digits. Half of each digit teaches a copy of the active model "
-                   "(mixed with MNIST, so it keeps reading everyone else); the other half shows how it reads "
-                   "you before and after. Takes about half a minute.")
+              disabled=len(digits) < personal.MIN_TO_FINETUNE or busy, on_click=_start_finetune, args=(digits,),
+              help=f"Needs at least {personal.MIN_TO_FINETUNE} digits. Half of each digit teaches a copy of the "
+                   "active model (mixed with MNIST, so it keeps reading everyone else); the other half shows how it "
+                   "reads you before and after. Takes about half a minute.")
     if job is not None and job.what == jobs.FINETUNE:
         _finetune_status(job)
