@@ -1,7 +1,7 @@
 """The commands that run TensorFlow in their own process: `train`, `import` and `finetune`.
 
-The app starts them as child processes (jobs.py) and reads their progress as JSON lines
-(protocol.py); from a shell they print a progress bar.
+The app starts them as child processes (jobs/queue.py) and reads their progress as JSON lines
+(jobs/protocol.py); from a shell they print a progress bar.
 """
 
 import json

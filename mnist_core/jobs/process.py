@@ -3,7 +3,7 @@
 A job runs `python -m mnist_core train --progress json` (or `import ... --json`, or
 `finetune ... --progress json`) as a child
 process, and a reader thread copies its progress (see protocol.py) onto the Job, which any
-session can read; jobs.py decides when a job starts.
+session can read; queue.py decides when a job starts.
 
 Rule for orphans and faults (stated here once): a job runs to its last epoch (or early stop) and
 saves, whether or not anyone is watching. Stop ends it within one batch and saves the partial

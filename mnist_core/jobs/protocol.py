@@ -1,10 +1,10 @@
 """How the app and a training process talk: the command that starts it, the lines it writes, the line it reads.
 
-The app (jobs.py) starts `python -m mnist_core train ... --progress json`, its flags built by
-`train_args`. The training (cli/training.py) writes one JSON object per line on stdout: a Progress after
+The app (jobs/queue.py, child_command) starts `python -m mnist_core train ... --progress json`,
+the hyperparameters spelt by `config_args`. The training (cli/training.py) writes one JSON object per line on stdout: a Progress after
 batches (at most ten a second) and after every epoch, then `Saving` once training has ended,
 then `Saved` once the run is in the store. A `stop` line on its stdin, or the end of its stdin,
-stops it after the current batch (why the end counts as a stop: see jobs.py). Both sides use
+stops it after the current batch (why the end counts as a stop: see jobs/process.py). Both sides use
 only this module's definitions.
 """
 

@@ -3,7 +3,7 @@
 The app's pages rerun top to bottom on every click, and a person may close the tab; a training
 must live outside all of that. It also must not live in the server's process: Keras' per-batch
 Python work holds the interpreter lock, so a training thread would starve the people drawing.
-So each job is a child process (job.py) with one core fewer and a lower priority, watchable
+So each job is a child process (process.py) with one core fewer and a lower priority, watchable
 from any page or session.
 
 One job runs at a time. The others wait in a queue, first come first served, and the next
@@ -12,7 +12,7 @@ and one place in the queue, never two trainings. A job records the owner id of t
 that submitted it (access.py), and so does its run's card. A visitor's job is refused up front
 when it asks for more than its access.Limits allow, when the queue is full, or when the visitor
 already has a job running or waiting. Before a visitor's job starts and after it saves, the
-store's quota makes room (quota.py), here in the server's process.
+store's quota makes room (runs/quota.py), here in the server's process.
 """
 
 import io
@@ -123,10 +123,18 @@ def _submit(job: Job) -> Job:
     return job
 
 
+def child_command(subcommand: list[str], name: str, store: Path, data: str | None, threads: int,
+                  nice: int) -> list[str]:
+    """The one way the server starts a job's process: `python -m mnist_core SUBCOMMAND ...` with
+    the flags every job takes (the run's name, the store, the threads and priority, the data)."""
+    return [sys.executable, "-m", "mnist_core", *subcommand, "--name", name, "--store", str(store),
+            "--threads", str(threads), "--nice", str(nice), *(["--data", str(data)] if data else [])]
+
+
 def training_command(config: TrainConfig, name: str, data: str | None, store: Path, threads: int,
                      nice: int) -> list[str]:
-    return [sys.executable, "-m", "mnist_core", *protocol.train_args(config, name, data),
-            "--progress", "json", "--store", str(store), "--threads", str(threads), "--nice", str(nice)]
+    return child_command(["train", *protocol.config_args(config), "--progress", "json"], name, store, data,
+                         threads, nice)
 
 
 def _owner_flags(owner: str | None, limits: Limits) -> list[str]:
@@ -151,12 +159,6 @@ def submit_training(config: TrainConfig, name: str, owner: str | None = None, li
     return _submit(Job(name=name, store=store, command=command, config=config, owner=owner, limits=limits))
 
 
-def _child_flags(name: str, store: Path, data: str | None, threads: int, nice: int, owner: str | None,
-                 limits: Limits) -> list[str]:
-    return ["--name", name, "--store", str(store), "--threads", str(threads), "--nice", str(nice),
-            *(["--data", str(data)] if data else []), *_owner_flags(owner, limits)]
-
-
 def submit_import(keras_file: bytes, name: str, owner: str | None = None, limits: Limits = NO_LIMITS,
                   data: str | None = None, store: Path | None = None, threads: int = TRAINING_THREADS,
                   nice: int = TRAINING_NICE) -> Job:
@@ -164,8 +166,8 @@ def submit_import(keras_file: bytes, name: str, owner: str | None = None, limits
     now or when its turn comes; as submit_training, and StoreError when the file is not one."""
     check_keras_file(io.BytesIO(keras_file), "the file")
     store = Path(store or store_dir()).resolve()
-    command = [sys.executable, "-m", "mnist_core", "import", "--json",
-               *_child_flags(name, store, data, threads, nice, owner, limits)]  # job.launch appends the file
+    command = (child_command(["import", "--json"], name, store, data, threads, nice)
+               + _owner_flags(owner, limits))  # job.launch appends the file
     return _submit(Job(name=name, store=store, command=command, what=IMPORT, owner=owner, limits=limits,
                        upload=keras_file, upload_name="upload.keras"))
 
@@ -175,9 +177,9 @@ def submit_finetune(personal, parent: str, name: str, owner: str | None = None, 
                     nice: int = TRAINING_NICE) -> Job:
     """Teach a copy of the run `parent` the PersonalSet `personal`, saved as the run `name`, in a
     child process (`python -m mnist_core finetune`), now or when its turn comes; as submit_training.
-    A fine-tune's cost is fixed and small (finetune.py), so a visitor's budget always allows it."""
+    A fine-tune's cost is fixed and small (training/finetune.py), so a visitor's budget always allows it."""
     store = Path(store or store_dir()).resolve()
-    command = [sys.executable, "-m", "mnist_core", "finetune", "--model", parent, "--progress", "json",
-               *_child_flags(name, store, data, threads, nice, owner, limits), "--examples"]  # + the file
+    command = (child_command(["finetune", "--model", parent, "--progress", "json"], name, store, data, threads, nice)
+               + _owner_flags(owner, limits) + ["--examples"])  # job.launch appends the file
     return _submit(Job(name=name, store=store, command=command, what=FINETUNE, owner=owner, limits=limits,
                        upload=to_bytes(personal), upload_name="personal.npz"))

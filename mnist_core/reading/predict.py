@@ -32,7 +32,7 @@ class Classifier:
     run: StoredRun
     session: object  # onnxruntime.InferenceSession
     input_name: str
-    output_names: list  # probabilities first, then what export.py adds: activation maps, final-layer features
+    output_names: list  # probabilities first, then what training/export.py adds: activation maps, final-layer features
 
     @property
     def name(self) -> str:

@@ -1,6 +1,6 @@
 """A map of the test set: each test digit as a point in 2-D, near the digits the network sees alike.
 
-What the network "sees" is the features its last layer reads (export.py exports them). They are
+What the network "sees" is the features its last layer reads (training/export.py exports them). They are
 reduced to PCA_DIMENSIONS with PCA, then laid out with t-SNE (openTSNE's FFT-accelerated one,
 which lays out 10,000 digits in well under half a minute on two cores). It is computed once, in
 the training process when a run is saved, and stored beside it as `map.npz`: the 2-D points, the
@@ -83,7 +83,7 @@ def read_map(folder, where: str = "the map") -> DigitMap:
     """Read `folder/map.npz`; MapError if it is missing, corrupt or malformed (`where` names the run)."""
     path = Path(folder) / MAP_FILE
     if not path.is_file():
-        raise MapError(f"{where} has no map of the test set (it was saved before maps existed)")
+        raise MapError(f"{where} has no map of the test set (its training could not make one)")
     try:
         digit_map = DigitMap(**read_bounded(path, KEYS, MAX_UNCOMPRESSED_BYTES, where))
     except NpzError as exc:

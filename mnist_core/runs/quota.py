@@ -6,7 +6,7 @@ max_megabytes. To make room, the oldest go first, except a run some live session
 the server notes, for each session, the run its model picker shows and when it was last seen
 (SESSION_TTL later it counts as gone). Runs made by a local user, the deployment's owner or at
 the command line, and bundled runs, neither count nor go. Only the server's process calls this
-(jobs.py: before a visitor's job starts, and after it saves).
+(jobs/queue.py: before a visitor's job starts, and after it saves).
 """
 
 import math

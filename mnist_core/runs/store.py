@@ -8,7 +8,7 @@ hidden temporary folder and then renamed into place, so a crash never leaves hal
 Bundled runs ship in the package, are read-only and are listed first.
 
 Hidden folders are never listed: `.tmp-*` and `.deleted-*` (swept after an hour), a training's
-`.checkpoint-NAME` (see checkpoint.py), and `.unsaved-NAME-*`: a trained network whose save
+`.checkpoint-NAME` (see training/checkpoint.py), and `.unsaved-NAME-*`: a trained network whose save
 failed, kept for a person to recover and named in the error.
 """
 

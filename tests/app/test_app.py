@@ -210,7 +210,7 @@ def test_explore_maps_a_run_with_a_map_and_says_when_a_run_has_none(store, no_da
     assert figure.count('"name":"mistake"') == 1 and not at.exception
     at.session_state["active_model"] = "unmapped"
     at.run()
-    assert "run 'unmapped' has no map of the test set (it was saved before maps existed)" in page_text(at)
+    assert "run 'unmapped' has no map of the test set (its training could not make one)" in page_text(at)
 
     draw = app("draw")
     draw.session_state["active_model"] = "mapped"

@@ -45,7 +45,7 @@ def test_train_then_evaluate_then_list(store, tiny_npz):
         "python -m mnist_core train --preset quick --epochs 1 --batch-size 64 --lr 0.02 --lr-schedule one-cycle "
         "--optimizer adam --label-smoothing 0.1 --dropout 0.0 --no-early-stopping --early-stopping-patience 3 "
         "--augment --seed 0 --style-images 0 "
-        f"--validation-size 100 --train-size 0 --name cli-run --data {tiny_npz}")
+        f"--validation-size 100 --train-size 0 --nondigit-images 0 --name cli-run --data {tiny_npz}")
     assert card["hyperparameters"]["batch_size"] == 64 and card["epochs_done"] == 1
     assert card["three_widths"] is True  # trained with random stroke widths: read, and evaluated, at three
     result = cli("evaluate", "--model", "cli-run", "--data", tiny_npz, "--json", check_code=0)

@@ -74,7 +74,7 @@ def test_a_finetune_job_runs_in_its_own_process_and_saves_the_run(tmp_path, stor
     monkeypatch.setenv("MNIST_PATH", str(tiny_npz))
     parent = parent_run(tmp_path, store, tiny_npz)
     _, mine = digits_file(tmp_path, 12)
-    (store / parent / "gallery.npz").unlink()  # a parent saved before galleries: its test figures are recomputed
+    (store / parent / "gallery.npz").unlink()  # a parent without a gallery: its test figures are recomputed
     job = jobs.submit_finetune(mine, parent, "taught", owner="e" * 32)
     assert job.what == jobs.FINETUNE and job.config is None
     job.thread.join(300)

@@ -1,0 +1,81 @@
+"""Fitting a run's digit detector (reading/detector.py) in the training process, when the run is saved.
+
+Digits are MNIST training digits, each read as it is and as a drawing is read (thickened); what
+is not a digit is drawn here (nondigits.py: scribbles, smileys, two digits side by side, and real
+letters when the training had them). The threshold keeps KEEP of held-out MNIST digits read
+either way, and the card records how well it separates digits it never saw from non-digits of
+another seed (figures in bench/README.md).
+"""
+
+import numpy as np
+from scipy.stats import rankdata
+
+from mnist_core.reading.detector import DigitDetector, detector_inputs
+from mnist_core.reading.preprocess import thicken
+from mnist_core.training.nondigits import nondigit_images
+
+KEEP = 0.998  # of held-out MNIST digits kept as digits
+DIGITS, OTHERS = 10_000, 6_000  # how many of each the regression is fitted on
+L2 = 1e-3
+
+
+def network_outputs(model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A Keras network's (features, probabilities) for N x 28 x 28 floats in [0, 1]."""
+    import keras
+
+    both = keras.Model(model.inputs, [model.layers[-1].input, model.outputs[0]])
+    features, probabilities = both.predict(np.asarray(images, np.float32)[..., None], batch_size=1000, verbose=0)
+    return features.reshape(len(images), -1), probabilities
+
+
+def _inputs(model, images: np.ndarray) -> np.ndarray:
+    """Detector inputs for uint8 images, each read as it is and thickened, as drawings are."""
+    x = np.asarray(images, np.float32) / np.float32(255)
+    return np.concatenate([detector_inputs(*network_outputs(model, v)) for v in (x, thicken(x))])
+
+
+def logistic_regression(positive: np.ndarray, negative: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(mean, scale, weights, bias): both classes weighted equally, L2-regularised, Newton's method
+    on the standardised inputs (a few hundred inputs: each step is one small linear solve)."""
+    x = np.concatenate([positive, negative]).astype(np.float64)
+    y = np.concatenate([np.ones(len(positive)), np.zeros(len(negative))])
+    weight = np.where(y == 1, 0.5 / len(positive), 0.5 / len(negative))
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    x = np.concatenate([(x - mean) / scale, np.ones((len(x), 1))], axis=1)
+    w = np.zeros(x.shape[1])
+    ridge = np.diag(np.r_[np.full(x.shape[1] - 1, L2), 0.0])
+    for _ in range(30):
+        p = 1 / (1 + np.exp(-np.clip(x @ w, -30, 30)))
+        gradient = x.T @ (weight * (p - y)) + ridge @ w
+        hessian = (x * (weight * p * (1 - p))[:, None]).T @ x + ridge
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    return mean.astype(np.float32), scale.astype(np.float32), w[:-1].astype(np.float32), float(w[-1])
+
+
+def auroc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """The chance a digit scores above a non-digit (ties count half)."""
+    ranks = rankdata(np.concatenate([positive, negative]))
+    return float((ranks[:len(positive)].sum() - len(positive) * (len(positive) + 1) / 2) / (len(positive) * len(negative)))
+
+
+def fit_detector(model, x_train: np.ndarray, x_held_out: np.ndarray, seed: int = 0,
+                 handwritten: list[dict] | None = None) -> tuple[DigitDetector, dict]:
+    """A detector for the Keras network `model` and its figures for the card: fitted on uint8 MNIST
+    training digits `x_train` against non-digits of `seed`, thresholded on `x_held_out` (digits the
+    network never trained on), measured on those and on non-digits of another seed."""
+    rng = np.random.default_rng(seed)
+    digits = x_train[rng.choice(len(x_train), min(DIGITS, len(x_train)), replace=False)]
+    others = nondigit_images(OTHERS, seed + 1, x_train, handwritten)
+    mean, scale, weights, bias = logistic_regression(_inputs(model, digits), _inputs(model, others))
+    detector = DigitDetector(mean, scale, weights, bias, threshold=0.0)
+    kept_scores = detector.input_scores(_inputs(model, x_held_out))
+    threshold = float(np.quantile(kept_scores, 1 - KEEP))
+    unseen = detector.input_scores(_inputs(model, nondigit_images(len(x_held_out) // 2, seed + 2, x_held_out)))
+    figures = dict(threshold=round(threshold, 4), digits_kept=round(float((kept_scores >= threshold).mean()), 4),
+                   others_flagged=round(float((unseen < threshold).mean()), 4),
+                   auroc=round(auroc(kept_scores, unseen), 4), held_out_digits=int(len(x_held_out)))
+    return DigitDetector(mean, scale, weights, bias, threshold), figures
+
