@@ -106,7 +106,8 @@ if uploaded:
     try:
         if upload is None:
             raise ConfigError("choose a .keras file first")
-        job = jobs.submit_import(upload.getvalue(), upload_name.strip(), owner=me.owner_id, limits=me.limits)
+        job = jobs.submit_import(upload.getvalue(), upload_name.strip(), owner=me.owner_id, limits=me.limits,
+                                 client=me.client_key)
         st.session_state.my_job = job
         st.success(f"Importing **{job.name}**" + (" as soon as the jobs ahead of it end" if job.waiting else "")
                    + ": follow it on the Train page.")

@@ -57,7 +57,8 @@ with st.form("train-form"):
 if submitted:
     try:
         config = make_config(preset_name, **values)
-        mine = st.session_state.my_job = jobs.submit_training(config, name, owner=me.owner_id, limits=me.limits)
+        mine = st.session_state.my_job = jobs.submit_training(config, name, owner=me.owner_id, limits=me.limits,
+                                                                client=me.client_key)
         st.session_state.fresh_run_name = True
         if (place := jobs.place_in_queue(mine)) is not None:
             st.warning(f"Queued: a {place[1][0].what} ({place[1][0].name!r}) is already running; yours starts "

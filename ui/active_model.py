@@ -1,7 +1,8 @@
 """The active model: the sidebar's picker, and the classifier every page uses.
 
 The choice lives in st.session_state.active_model, one per browser session; the server notes it
-too (mnist_core.runs.quota), so a public deployment's quota never deletes a run someone is using.
+too (mnist_core.runs.quota), so a public deployment's quota never deletes a run someone is using,
+for as long as their session stays connected (a few runs per client at most).
 """
 
 import streamlit as st
@@ -38,7 +39,19 @@ def sidebar_picker() -> None:
         format_func=lambda run: f"{run} · {runs[run].card.test_accuracy:.2%}",
         help="Used by Draw, Explore and Home. Train or pick models on the Models page.",
     )
-    quota.note_active(session().owner_id, name())
+    _note_active()
+
+
+def _note_active() -> None:
+    """Pin the active run for as long as this session is connected (quota.note_active)."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    if Runtime.exists():
+        quota.set_liveness(Runtime.instance().is_active_session)
+    me = session()
+    quota.note_active(context.session_id if context is not None else me.owner_id, name(), me.client_key)
 
 
 def classifier():

@@ -30,14 +30,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(store: Path, script: str = "streamlit_app.py", env: dict | None = None, timeout: float = 60):
-    """A `streamlit run` process on a free port; yields (base URL, process)."""
+def streamlit_server(store: Path, script: str = "streamlit_app.py", env: dict | None = None, timeout: float = 60,
+                     address: str = "127.0.0.1", log: Path | None = None):
+    """A `streamlit run` process on a free port, listening on `address`, its terminal output in
+    `log` if given; yields (base URL on 127.0.0.1, process)."""
     port = free_port()
     environment = {**os.environ, "MNIST_STORE_DIR": str(store), "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    output = open(log, "wb") if log is not None else subprocess.DEVNULL
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1"], cwd=ROOT, env=environment,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "--server.address", address], cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
+    if log is not None:
+        output.close()  # the child has its own copy
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout

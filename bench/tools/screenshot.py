@@ -18,7 +18,8 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=820)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as store, streamlit_server(Path(store)) as (url, _), \
+    local = {"MNIST_STUDIO_ACCESS": "local"}  # as the README starts it: one's own machine, no visitor notices
+    with tempfile.TemporaryDirectory() as store, streamlit_server(Path(store), env=local) as (url, _), \
             sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": args.width, "height": args.height})

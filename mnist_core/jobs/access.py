@@ -1,19 +1,24 @@
 """Who may do what on a server that strangers share: local users, visitors and the deployment's owner.
 
-The rule, with no configuration: a browser session is *local* (unlimited: it is the person who
-started the app) when its connection comes from this machine (the peer address is loopback),
-the address the browser asked for is a loopback host (`Host` is localhost, 127.x or [::1]), and
-no proxy stood in between (no X-Forwarded-For, X-Forwarded-Host, X-Real-IP or Forwarded
-header). Every other session is a *visitor*, with VISITOR_LIMITS. A public deployment always
-reaches the app through a proxy or from another machine, so its visitors are never local; a
-client cannot pretend otherwise, since it controls neither its peer address nor the proxy's
-headers. MNIST_STUDIO_ACCESS=public or =local forces either answer for every session. A
-deployment's owner becomes *owner* (unlimited) in their session with the password set as
-`owner_password` in the app's secrets; without that secret no one can.
+The rule, stated once: nothing a client sends (a header, its address, a cookie, a URL) makes a
+session local. A session is *local* (unlimited: it is the person who started the app) only by
+that person's say-so: MNIST_STUDIO_ACCESS=local in the server's environment at start, honoured
+only while the server listens on this machine's loopback alone (`--server.address 127.0.0.1`),
+and then for every session whose request carries no proxy header (X-Forwarded-For,
+X-Forwarded-Host, X-Real-IP, Forwarded), so that a proxy which says so is never taken for the
+person at the keyboard. The say-so with any other listen address is refused (ConfigError, every
+session a visitor). Without it every session is a *visitor*, with VISITOR_LIMITS: a server fails
+closed. A deployment's owner becomes *owner* (unlimited) in their session with the password set
+as `owner_password` in the app's secrets; without that secret no one can.
 
 A run, or a job, belongs to the session that made it: it records the session's owner id, a
 hash of a random token that never leaves the session. Everyone may view, use and download every
 run; only its owner, a local user or the deployment's owner may delete it or stop its job.
+
+A session's *client* is the address the nearest proxy reports (the last X-Forwarded-For entry)
+or else the connection's peer: what limits a person with many tabs (queue places, pinned runs,
+password guesses). A client reached without a proxy could make up its X-Forwarded-For, so the
+per-session and server-wide limits hold whatever a client claims.
 """
 
 import hashlib
@@ -23,13 +28,14 @@ import os
 import secrets
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Mapping
 
 from mnist_core.config import ConfigError, TrainConfig
 
 ACCESS_ENV = "MNIST_STUDIO_ACCESS"
+LOCAL_START = "MNIST_STUDIO_ACCESS=local streamlit run streamlit_app.py --server.address 127.0.0.1"
 LOCAL, VISITOR, OWNER = "local", "visitor", "owner"  # a session's role
 PROXY_HEADERS = ("x-forwarded-for", "x-forwarded-host", "x-real-ip", "forwarded")
 MNIST_TRAIN_IMAGES = 60_000
@@ -38,7 +44,7 @@ MNIST_TRAIN_IMAGES = 60_000
 # development machine (bench/README.md has the figures, and those of the batch-size caps below).
 COST_PER_IMAGE_EPOCH = {"seed-mlp": 0.14e-3, "quick": 0.18e-3, "best": 1.8e-3}
 START_SECONDS = 20.0  # a training process's start-up (TensorFlow, data) and save, on top of its epochs
-MAX_FAILED_LOGINS, LOGIN_WINDOW = 10, 60.0  # wrong owner passwords a minute, server-wide
+MAX_FAILED_LOGINS, LOGIN_WINDOW = 10, 60.0  # wrong owner passwords a client may give a minute
 
 
 class AccessError(RuntimeError):
@@ -54,21 +60,30 @@ class Limits:
     wall_seconds: float | None = None  # the watchdog stops a job that runs longer than this...
     kill_grace: float = 120.0  # ...and kills it if it has not ended this much later
     max_waiting: int | None = None  # jobs that may wait in the queue when this session submits
+    max_jobs_per_client: int | None = None  # jobs one client (all its sessions) may have running or waiting
+    max_pins_per_client: int | None = None  # runs one client's live sessions may spare from the quota
     max_runs: int | None = None  # visitors' runs the store keeps (see quota.py)
     max_megabytes: float | None = None  # and the room they may take
 
 
 NO_LIMITS = Limits()
 VISITOR_LIMITS = Limits(cpu_seconds=300.0, max_batch_size={"seed-mlp": 8192, "quick": 2048, "best": 256},
-                        wall_seconds=900.0, kill_grace=120.0, max_waiting=3, max_runs=20, max_megabytes=200.0)
+                        wall_seconds=900.0, kill_grace=120.0, max_waiting=3, max_jobs_per_client=1,
+                        max_pins_per_client=3, max_runs=20, max_megabytes=200.0)
 
 
 @dataclass(frozen=True)
 class Session:
-    """One browser session: its role and the owner id its runs and jobs record."""
+    """One browser session: its role, the owner id its runs and jobs record, and its client (see above)."""
 
     role: str
     owner_id: str
+    client: str | None = None
+
+    @property
+    def client_key(self) -> str:
+        """What per-client limits count this session under: its client, or itself when unknown."""
+        return f"client:{self.client}" if self.client else f"session:{self.owner_id}"
 
     @property
     def limits(self) -> Limits:
@@ -90,15 +105,64 @@ def owner_id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
-def forced_role(environ: Mapping = os.environ) -> str | None:
-    """LOCAL or VISITOR when MNIST_STUDIO_ACCESS forces one, else None."""
+def loopback_only(address: str | None) -> bool:
+    """Whether a server listening on `address` (Streamlit's server.address; empty: every address
+    of the machine) can be reached from this machine alone."""
+    address = (address or "").strip().lower().strip("[]")
+    return address == "localhost" or _loopback_address(address)
+
+
+def started_role(environ: Mapping, listen_address: str | None) -> str:
+    """LOCAL when the person who started the server said so (MNIST_STUDIO_ACCESS=local) and it
+    listens on loopback alone, else VISITOR; ConfigError (and every session a visitor) for a
+    say-so that cannot be honoured or is misspelt."""
     value = environ.get(ACCESS_ENV, "").strip().lower()
-    if value in ("", "auto"):
-        return None
-    if value not in ("public", "local"):
-        raise ConfigError(f"{ACCESS_ENV} must be 'public' or 'local', got {value[:40]!r}; treating every session "
-                          "as a visitor")
-    return LOCAL if value == "local" else VISITOR
+    if value in ("", "public"):
+        return VISITOR
+    if value != "local":
+        raise ConfigError(f"{ACCESS_ENV} must be 'local' or 'public', got {value[:40]!r}; every session is a visitor")
+    if not loopback_only(listen_address):
+        where = f"on {listen_address.strip()[:60]!r}" if (listen_address or "").strip() else "on every address"
+        raise ConfigError(f"{ACCESS_ENV}=local is refused: this server listens {where}, so others can reach it; "
+                          f"every session is a visitor. For no limits on your own machine: {LOCAL_START}")
+    return LOCAL
+
+
+def session_role(started: str, headers: Mapping[str, str]) -> str:
+    """A session's role by the rule above: `started` is started_role's answer, `headers` the
+    browser's request headers (any case). Headers can make a session a visitor, never local."""
+    names = {str(key).lower() for key in headers}
+    return LOCAL if started == LOCAL and not names.intersection(PROXY_HEADERS) else VISITOR
+
+
+def client_of(headers: Mapping[str, str], peer: str | None) -> str | None:
+    """The client as the proxy reports it: the last X-Forwarded-For address (the one the nearest
+    proxy appended), else the connection's peer (`st.context.ip_address`: None for loopback);
+    None when neither is known (then a session is its own client)."""
+    headers = {str(key).lower(): str(value) for key, value in headers.items()}
+    forwarded = [part.strip() for part in headers.get("x-forwarded-for", "").split(",") if part.strip()]
+    client = forwarded[-1] if forwarded else peer if isinstance(peer, str) else None
+    return client[:64] if client else None
+
+
+_clients: "OrderedDict[str, str]" = OrderedDict()  # owner id → client_key, the sessions seen last
+MAX_REMEMBERED_CLIENTS = 10_000
+
+
+def note_client(session: Session) -> None:
+    """Remember which client a session's owner id belongs to, so that a job submitted with its
+    owner id alone (client_for) still counts against its client."""
+    with _login_lock:
+        _clients.pop(session.owner_id, None)
+        _clients[session.owner_id] = session.client_key
+        while len(_clients) > MAX_REMEMBERED_CLIENTS:
+            _clients.popitem(last=False)
+
+
+def client_for(owner_id: str | None) -> str | None:
+    """The client_key last noted for `owner_id`, if any."""
+    with _login_lock:
+        return _clients.get(owner_id) if owner_id else None
 
 
 def _loopback_address(text: str) -> bool:
@@ -110,51 +174,32 @@ def _loopback_address(text: str) -> bool:
     return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
-def _loopback_host(host: str) -> bool:
-    """Whether a Host header ("localhost:8501", "127.0.0.1", "[::1]:8501") names this machine."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        name = host[1:].partition("]")[0]
-    else:
-        name = host.rpartition(":")[0] if host.count(":") == 1 else host
-    return name == "localhost" or _loopback_address(name)
-
-
-def connection_role(headers: Mapping[str, str], peer: str | None) -> str:
-    """LOCAL or VISITOR for a connection, by the rule above (without MNIST_STUDIO_ACCESS).
-
-    `headers` are the browser's (any case); `peer` is the remote address as Streamlit gives it
-    (st.context.ip_address): None for a loopback peer.
-    """
-    headers = {str(key).lower(): str(value) for key, value in headers.items()}
-    if any(header in headers for header in PROXY_HEADERS):
-        return VISITOR
-    if peer is not None and not _loopback_address(peer):
-        return VISITOR
-    return LOCAL if _loopback_host(headers.get("host", "")) else VISITOR
-
-
-_failed_logins: deque = deque()
+_failed_logins: dict[str, deque] = {}  # client → times of its wrong passwords within LOGIN_WINDOW
 _login_lock = threading.Lock()
 
 
-def check_owner_password(given: str, secret, clock=time.monotonic) -> bool:
+def check_owner_password(given: str, secret, client: str, clock=time.monotonic) -> bool:
     """Whether `given` is the owner's password `secret` (compared in constant time).
 
-    AccessError while MAX_FAILED_LOGINS wrong passwords were given on this server in the last
-    LOGIN_WINDOW seconds: a stranger guessing cannot try more than that, whichever session.
+    AccessError, without comparing, while `client` (client_of, else the session) gave
+    MAX_FAILED_LOGINS wrong passwords in the last LOGIN_WINDOW seconds: a stranger's guesses slow
+    down that stranger alone, and the owner, from their own client, still signs in.
     """
     if not isinstance(secret, str) or not secret:
         raise AccessError("this deployment has no owner password")
     with _login_lock:
         now = clock()
-        while _failed_logins and now - _failed_logins[0] > LOGIN_WINDOW:
-            _failed_logins.popleft()
-        if len(_failed_logins) >= MAX_FAILED_LOGINS:
-            raise AccessError("too many wrong passwords in the last minute; try again in a minute")
+        for key in [key for key, times in _failed_logins.items() if now - times[-1] > LOGIN_WINDOW]:
+            del _failed_logins[key]  # forget clients quiet for a window: the table stays small
+        failed = _failed_logins.get(client, deque())
+        while failed and now - failed[0] > LOGIN_WINDOW:
+            failed.popleft()
+        if len(failed) >= MAX_FAILED_LOGINS:
+            raise AccessError("too many wrong passwords from here in the last minute; try again in a minute")
         if hmac.compare_digest(str(given).encode(), secret.encode()):
             return True
-        _failed_logins.append(now)
+        failed.append(now)
+        _failed_logins[client] = failed
         return False
 
 

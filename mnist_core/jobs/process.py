@@ -57,6 +57,7 @@ class Job:
     config: TrainConfig | None = None  # a training's; None for the others
     what: str = TRAINING
     owner: str | None = None  # the owner id of the session that submitted it (access.py)
+    client: str | None = None  # and its client (access.Session.client_key): per-client limits count it
     limits: Limits = NO_LIMITS
     upload: bytes | None = None  # an import's .keras file or a fine-tune's personal set, until it starts
     upload_name: str = "upload"  # the file name it is written under (its suffix tells the child what it is)

@@ -11,8 +11,9 @@ starts when one ends, however it ends; so two people pressing Start together get
 and one place in the queue, never two trainings. A job records the owner id of the session
 that submitted it (access.py), and so does its run's card. A visitor's job is refused up front
 when it asks for more than its access.Limits allow, when the queue is full, or when the visitor
-already has a job running or waiting. Before a visitor's job starts and after it saves, the
-store's quota makes room (runs/quota.py), here in the server's process.
+(its session, or any session of its client: access.py) already has a job running or waiting.
+Before a visitor's job starts and after it saves, the store's quota makes room (runs/quota.py),
+here in the server's process. Whatever goes wrong after a job, the next one starts.
 """
 
 import io
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from mnist_core.config import ConfigError, TrainConfig, validate
 from mnist_core.jobs import protocol
-from mnist_core.jobs.access import NO_LIMITS, Limits, check_training
+from mnist_core.jobs.access import NO_LIMITS, Limits, check_training, client_for
 from mnist_core.jobs.process import CANCELLED, FAILED, FINETUNE, IMPORT, Job
 from mnist_core.personal import to_bytes
 from mnist_core.runs import quota
@@ -76,13 +77,15 @@ def cancel(job: Job) -> bool:
 
 
 def _ended(job: Job) -> None:
-    """After a job: trim the store to its quota (sparing the run just saved), start the next job."""
-    if job.saved is not None:
-        try:
+    """After a job: trim the store to its quota (sparing the run just saved), start the next job,
+    whatever the trimming raised (a run deleted while it was measured, a full disk, a bug)."""
+    try:
+        if job.saved is not None:
             quota.make_room(job.store, job.limits, keep=frozenset({job.name}))
-        except StoreError:
-            pass  # the store stays over its quota until the runs in use are let go
-    _start_next()
+    except Exception:  # noqa: BLE001 - the store stays over its quota until the next job trims it
+        pass
+    finally:
+        _start_next()
 
 
 def _start(job: Job) -> None:
@@ -104,6 +107,7 @@ def _start_next() -> None:
 
 def _submit(job: Job) -> Job:
     """Start `job` now if no job is active, else queue it; JobBusyError when it cannot wait."""
+    job.client = job.client or client_for(job.owner)
     with _lock:
         jobs = [j for j in [_current, *_waiting] if j is not None and (j.active or j.waiting)]
         if any(j.name == job.name and j.store == job.store for j in jobs):
@@ -113,6 +117,12 @@ def _submit(job: Job) -> Job:
             if job.owner is not None and any(j.owner == job.owner for j in jobs):
                 raise JobBusyError("you already have a job running or waiting; wait for it to end, or cancel it, "
                                    "before you start another")
+            per_client = job.limits.max_jobs_per_client
+            if job.client is not None and per_client is not None and \
+                    sum(j.client == job.client for j in jobs) >= per_client:
+                raise JobBusyError(f"your address already has {per_client} job{'s' if per_client != 1 else ''} "
+                                   "running or waiting (from another tab or browser); wait for it to end, or cancel "
+                                   "it, before you start another")
             if jobs and len(_waiting) >= job.limits.max_waiting:
                 raise JobBusyError(f"the queue is full: {len(_waiting)} jobs are waiting behind {jobs[0].name!r}; "
                                    "try again when one has ended")
@@ -145,23 +155,25 @@ def _owner_flags(owner: str | None, limits: Limits) -> list[str]:
 
 def submit_training(config: TrainConfig, name: str, owner: str | None = None, limits: Limits = NO_LIMITS,
                     data: str | None = None, store: Path | None = None, threads: int = TRAINING_THREADS,
-                    nice: int = TRAINING_NICE) -> Job:
+                    nice: int = TRAINING_NICE, client: str | None = None) -> Job:
     """Start `config` in a child process, or queue it while another job runs; the job either way.
 
     ConfigError for bad values, or values beyond `limits`; JobBusyError when it cannot wait.
-    `owner` is the submitting session's owner id; `data` an mnist.npz path (default: the
+    `owner` is the submitting session's owner id and `client` its access.Session.client_key;
+    `data` an mnist.npz path (default: the
     child's $MNIST_PATH, then the download); `threads` caps TensorFlow's threads (0 = all
     cores), and `nice` lowers the child's priority.
     """
     check_training(validate(config), limits)
     store = Path(store or store_dir()).resolve()
     command = training_command(config, name, data, store, threads, nice) + _owner_flags(owner, limits)
-    return _submit(Job(name=name, store=store, command=command, config=config, owner=owner, limits=limits))
+    return _submit(Job(name=name, store=store, command=command, config=config, owner=owner, limits=limits,
+                       client=client))
 
 
 def submit_import(keras_file: bytes, name: str, owner: str | None = None, limits: Limits = NO_LIMITS,
                   data: str | None = None, store: Path | None = None, threads: int = TRAINING_THREADS,
-                  nice: int = TRAINING_NICE) -> Job:
+                  nice: int = TRAINING_NICE, client: str | None = None) -> Job:
     """Import a `.keras` file's bytes as the run `name` in a child process (training/importing.py),
     now or when its turn comes; as submit_training, and StoreError when the file is not one."""
     check_keras_file(io.BytesIO(keras_file), "the file")
@@ -169,12 +181,12 @@ def submit_import(keras_file: bytes, name: str, owner: str | None = None, limits
     command = (child_command(["import", "--json"], name, store, data, threads, nice)
                + _owner_flags(owner, limits))  # job.launch appends the file
     return _submit(Job(name=name, store=store, command=command, what=IMPORT, owner=owner, limits=limits,
-                       upload=keras_file, upload_name="upload.keras"))
+                       upload=keras_file, upload_name="upload.keras", client=client))
 
 
 def submit_finetune(personal, parent: str, name: str, owner: str | None = None, limits: Limits = NO_LIMITS,
                     data: str | None = None, store: Path | None = None, threads: int = TRAINING_THREADS,
-                    nice: int = TRAINING_NICE) -> Job:
+                    nice: int = TRAINING_NICE, client: str | None = None) -> Job:
     """Teach a copy of the run `parent` the PersonalSet `personal`, saved as the run `name`, in a
     child process (`python -m mnist_core finetune`), now or when its turn comes; as submit_training.
     A fine-tune's cost is fixed and small (training/finetune.py), so a visitor's budget always allows it."""
@@ -182,4 +194,4 @@ def submit_finetune(personal, parent: str, name: str, owner: str | None = None, 
     command = (child_command(["finetune", "--model", parent, "--progress", "json"], name, store, data, threads, nice)
                + _owner_flags(owner, limits) + ["--examples"])  # job.launch appends the file
     return _submit(Job(name=name, store=store, command=command, what=FINETUNE, owner=owner, limits=limits,
-                       upload=to_bytes(personal), upload_name="personal.npz"))
+                       upload=to_bytes(personal), upload_name="personal.npz", client=client))

@@ -12,7 +12,8 @@ from mnist_core.evaluate import suspicious_labels
 from mnist_core.runs.store import BUNDLED_DIR
 from ui.model_card import hyperparameter_line, training_time
 from tests.support.data import draw_digit
-from tests.support.apptest import BUNDLED, BUNDLED_GALLERY, answer_card, app_test as app, canvas_value, page_text
+from tests.support.apptest import (BUNDLED, BUNDLED_GALLERY, answer_card, app_test as app, as_local_user, canvas_value,
+                                   page_text)
 
 def drawn_seven() -> np.ndarray:
     """The canvas's RGBA pixels with a 7 drawn in white."""
@@ -160,7 +161,7 @@ def test_an_unusable_mnist_copy_is_explained(tmp_path, monkeypatch, store):
 
 
 def test_right_keeps_the_drawing_once_in_the_stores_personal_set(store, monkeypatch):
-    monkeypatch.setenv("MNIST_STUDIO_ACCESS", "local")  # AppTest's session has no connection to judge
+    as_local_user(monkeypatch)  # the README's start command: this machine's own person
     at = app("draw")
     at.session_state["canvas-0"] = canvas_value(drawn_seven())
     at.run()

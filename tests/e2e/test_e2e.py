@@ -184,8 +184,8 @@ def test_teach_it_your_handwriting(page, tmp_path):
     """Right and No, it's a … under the answer, a second press that adds nothing, Undo, the count,
     the digits kept in the store on one's own machine, then a fine-tune that becomes the active model."""
     store = tmp_path / "store"
-    with streamlit_server(store, env={"MNIST_PATH": str(mnist_file())}) as (url, _):
-        open_page(page, url, "/draw")
+    with streamlit_server(store, env={"MNIST_PATH": str(mnist_file()), "MNIST_STUDIO_ACCESS": "local"}) as (url, _):
+        open_page(page, url, "/draw")  # the README's start command: this machine's own person
         labels = []
         for i in range(11):
             page.locator("canvas.upper-canvas").first.wait_for()

@@ -1,9 +1,10 @@
 """End to end: strangers sharing one `streamlit run` server, each in their own Chromium context.
 
-The server listens on 127.0.0.1, as on a person's own machine. A context that sends
-X-Forwarded-For is what a visitor behind a proxy looks like (Community Cloud's proxy adds that
-header, and uvicorn takes the address from it): a visitor. A context without it is the local
-user. The deployment's owner password comes from a secrets file, as on Cloud.
+The server is started as the README says a person starts it on their own machine
+(MNIST_STUDIO_ACCESS=local, listening on 127.0.0.1), so a context without proxy headers is that
+person: local. A context that sends X-Forwarded-For is what a visitor behind a proxy looks like
+(Community Cloud's proxy adds that header): a visitor, whose client is the address it names. The
+deployment's owner password comes from a secrets file, as on Cloud.
 """
 
 import numpy as np
@@ -26,7 +27,7 @@ def server(tmp_path_factory):
     (home / ".streamlit" / "secrets.toml").write_text(f'owner_password = "{PASSWORD}"\n')
     data = tmp_path_factory.mktemp("data") / "tiny.npz"
     np.savez(data, **tiny_arrays())
-    env = {"HOME": str(home), "MNIST_PATH": str(data)}
+    env = {"HOME": str(home), "MNIST_PATH": str(data), "MNIST_STUDIO_ACCESS": "local"}
     with streamlit_server(tmp_path_factory.mktemp("store"), env=env) as (url, _):
         yield url
 
@@ -69,6 +70,11 @@ def test_strangers_share_one_server(browser, server):
     start_training(a, "a-run")
     expect(a.get_by_text("Run a-run · seed-mlp · running")).to_be_visible()
     expect(a.get_by_role("button", name="Stop")).to_be_visible()
+    a_again = person(browser, server, "/train", forwarded_for="203.0.113.7")  # the same person, another browser
+    start_training(a_again, "a-second")
+    expect(a_again.get_by_text("Not started: your address already has 1 job running or waiting (from another tab "
+                               "or browser)")).to_be_visible()
+    assert a_again.get_by_text("is number 1 in the queue").count() == 0
 
     b = person(browser, server, "/train", forwarded_for="203.0.113.8")
     expect(b.get_by_text("Run a-run · seed-mlp · running")).to_be_visible()

@@ -7,58 +7,88 @@ from mnist_core.jobs.access import LOCAL, VISITOR, VISITOR_LIMITS, AccessError, 
 from mnist_core.config import ConfigError, make_config
 
 
-@pytest.mark.parametrize("headers, peer, role", [
-    ({"Host": "localhost:8501"}, None, LOCAL),  # `streamlit run` on your own machine
-    ({"host": "LOCALHOST"}, None, LOCAL),
-    ({"Host": "127.0.0.1:8501"}, None, LOCAL),
-    ({"Host": "127.8.9.10:8501"}, "127.0.0.1", LOCAL),
-    ({"Host": "[::1]:8501"}, "::1", LOCAL),
-    ({"Host": "localhost:8501"}, "::ffff:127.0.0.1", LOCAL),  # a dual-stack socket's IPv4 loopback
-    ({"Host": "mnist-studio.streamlit.app", "X-Forwarded-For": "203.0.113.7"}, None, VISITOR),  # Community Cloud
-    ({"Host": "localhost:8501", "X-Forwarded-For": "203.0.113.7"}, None, VISITOR),  # a proxy on this machine
-    ({"Host": "localhost:8501", "x-real-ip": "203.0.113.7"}, None, VISITOR),
-    ({"Host": "localhost:8501", "Forwarded": "for=203.0.113.7"}, None, VISITOR),
-    ({"Host": "localhost:8501", "X-Forwarded-Host": "example.org"}, None, VISITOR),
-    ({"Host": "localhost:8501"}, "203.0.113.7", VISITOR),  # a stranger sending Host: localhost to a public port
-    ({"Host": "localhost:8501"}, "192.168.1.20", VISITOR),  # a colleague on the same network
-    ({"Host": "192.168.1.5:8501"}, "192.168.1.20", VISITOR),
-    ({"Host": "localhost.evil.example"}, None, VISITOR),
-    ({"Host": "127.0.0.1.nip.io"}, None, VISITOR),
-    ({}, None, VISITOR),  # no Host at all (a test harness): not local
+@pytest.mark.parametrize("environ, address, role", [
+    ({}, "127.0.0.1", VISITOR),  # nothing said: a visitor, even on a loopback-only server (fail closed)
+    ({}, None, VISITOR),
+    ({access.ACCESS_ENV: "public"}, "127.0.0.1", VISITOR),
+    ({access.ACCESS_ENV: "local"}, "127.0.0.1", LOCAL),  # the README's start command
+    ({access.ACCESS_ENV: " LOCAL "}, "localhost", LOCAL),
+    ({access.ACCESS_ENV: "local"}, "::1", LOCAL),
+    ({access.ACCESS_ENV: "local"}, "[::1]", LOCAL),
+    ({access.ACCESS_ENV: "local"}, "127.8.9.10", LOCAL),
 ])
-def test_the_access_rule_from_headers(headers, peer, role):
-    assert access.connection_role(headers, peer) == role
+def test_a_server_is_local_only_by_the_say_so_of_whoever_started_it(environ, address, role):
+    assert access.started_role(environ, address) == role
 
 
-@pytest.mark.parametrize("value, role", [(None, None), ("", None), ("auto", None), ("public", VISITOR),
-                                         ("PUBLIC", VISITOR), ("local", LOCAL), (" local ", LOCAL)])
-def test_the_environment_forces_a_role(value, role):
-    assert access.forced_role({} if value is None else {access.ACCESS_ENV: value}) == role
+@pytest.mark.parametrize("address, where", [
+    (None, "on every address"), ("", "on every address"), ("0.0.0.0", "on '0.0.0.0'"), ("::", "on '::'"),
+    ("192.168.1.5", "on '192.168.1.5'"), ("localhost.evil.example", "on 'localhost.evil.example'"),
+    ("127.0.0.1.nip.io", "on '127.0.0.1.nip.io'"),
+])
+def test_the_say_so_is_refused_on_a_server_others_can_reach(address, where):
+    with pytest.raises(ConfigError) as refused:
+        access.started_role({access.ACCESS_ENV: "local"}, address)
+    assert str(refused.value) == (f"MNIST_STUDIO_ACCESS=local is refused: this server listens {where}, so others can "
+                                  "reach it; every session is a visitor. For no limits on your own machine: "
+                                  "MNIST_STUDIO_ACCESS=local streamlit run streamlit_app.py --server.address 127.0.0.1")
 
 
-def test_an_unknown_forced_role_is_an_error_that_says_what_it_does():
-    with pytest.raises(ConfigError, match="MNIST_STUDIO_ACCESS must be 'public' or 'local', got 'publik'; treating "
-                                          "every session as a visitor"):
-        access.forced_role({access.ACCESS_ENV: "publik"})
+def test_an_unknown_say_so_is_an_error_that_says_what_it_does():
+    with pytest.raises(ConfigError, match="MNIST_STUDIO_ACCESS must be 'local' or 'public', got 'auto'; every "
+                                          "session is a visitor"):
+        access.started_role({access.ACCESS_ENV: "auto"}, "127.0.0.1")
 
 
-def test_the_owner_password_and_its_lockout(monkeypatch):
-    monkeypatch.setattr(access, "_failed_logins", type(access._failed_logins)())
+@pytest.mark.parametrize("headers", [
+    {"Host": "localhost:8501"}, {"host": "127.0.0.1:8501"}, {"Host": "[::1]:8501"}, {},
+    {"Host": "127.0.0.1:8501", "Origin": "http://localhost:8501", "Cookie": "local=1", "Referer": "http://[::1]/"},
+])
+def test_nothing_a_client_sends_makes_a_session_local(headers):
+    """Before, a loopback peer asking for a loopback Host was local: a proxy on the same machine
+    (nginx's `proxy_pass http://127.0.0.1:8501;`) made every stranger so. Now no header can."""
+    assert access.session_role(VISITOR, headers) == VISITOR
+    assert access.session_role(LOCAL, headers) == LOCAL  # ...and under the say-so none is needed
+
+
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "x-real-ip", "Forwarded", "X-Forwarded-Host"])
+def test_a_proxy_that_says_so_makes_even_a_local_servers_session_a_visitor(header):
+    assert access.session_role(LOCAL, {"Host": "localhost:8501", header: "203.0.113.7"}) == VISITOR
+
+
+@pytest.mark.parametrize("headers, peer, client", [
+    ({"X-Forwarded-For": "203.0.113.7"}, None, "203.0.113.7"),  # Community Cloud's proxy
+    ({"x-forwarded-for": "10.9.9.9, 203.0.113.7"}, "10.0.0.2", "203.0.113.7"),  # what the client made up goes first
+    ({}, "198.51.100.4", "198.51.100.4"),  # no proxy: the peer
+    ({}, None, None),  # a loopback peer and no proxy: the session is its own client
+    ({"X-Forwarded-For": " , "}, None, None),
+])
+def test_a_client_is_what_the_nearest_proxy_reports(headers, peer, client):
+    assert access.client_of(headers, peer) == client
+    session = Session(VISITOR, "a" * 32, client)
+    assert session.client_key == (f"client:{client}" if client else f"session:{'a' * 32}")
+
+
+def test_wrong_passwords_slow_down_their_client_and_the_owner_still_signs_in(monkeypatch):
+    monkeypatch.setattr(access, "_failed_logins", {})
     now = [1000.0]
     clock = lambda: now[0]  # noqa: E731
-    assert access.check_owner_password("s3cret-pass", "s3cret-pass", clock) is True
-    assert access.check_owner_password("s3cret-pas", "s3cret-pass", clock) is False
-    assert access.check_owner_password("", "s3cret-pass", clock) is False
-    with pytest.raises(AccessError, match="no owner password"):
-        access.check_owner_password("", None, clock)
-    with pytest.raises(AccessError, match="no owner password"):
-        access.check_owner_password("", "", clock)
+    owner, stranger = "client:198.51.100.9", "client:203.0.113.7"
+    assert access.check_owner_password("s3cret-pass", "s3cret-pass", owner, clock) is True
+    assert access.check_owner_password("s3cret-pas", "s3cret-pass", stranger, clock) is False
+    assert access.check_owner_password("", "s3cret-pass", stranger, clock) is False
+    for secret in (None, ""):
+        with pytest.raises(AccessError, match="no owner password"):
+            access.check_owner_password("", secret, owner, clock)
     for _ in range(access.MAX_FAILED_LOGINS - 2):
-        assert access.check_owner_password("guess", "s3cret-pass", clock) is False
-    with pytest.raises(AccessError, match="too many wrong passwords in the last minute"):
-        access.check_owner_password("s3cret-pass", "s3cret-pass", clock)  # even the right one, for a minute
+        assert access.check_owner_password("guess", "s3cret-pass", stranger, clock) is False
+    with pytest.raises(AccessError, match="too many wrong passwords from here in the last minute"):
+        access.check_owner_password("s3cret-pass", "s3cret-pass", stranger, clock)  # not even compared
+    assert access.check_owner_password("s3cret-pass", "s3cret-pass", owner, clock) is True  # not locked out
+    assert access.check_owner_password("typo", "s3cret-pass", owner, clock) is False
     now[0] += access.LOGIN_WINDOW + 1
-    assert access.check_owner_password("s3cret-pass", "s3cret-pass", clock) is True
+    assert access.check_owner_password("s3cret-pass", "s3cret-pass", stranger, clock) is True
+    assert set(access._failed_logins) == set()  # clients quiet for a window are forgotten
 
 
 def test_a_session_manages_only_its_own_unless_it_is_local_or_the_owner():

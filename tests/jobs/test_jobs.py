@@ -274,3 +274,66 @@ def _alive(pid: int) -> bool:
             return stat.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
     except FileNotFoundError:
         return False
+
+
+def test_one_client_holds_one_place_however_many_tabs_it_opens(sleepers, store):
+    """The owner id is per browser session: four tabs of one client held the running slot and
+    every waiting place. Now a client (what its proxy reports) has one job at a time."""
+    submit = lambda name, owner, client, limits=VISITOR_LIMITS: jobs.submit_training(  # noqa: E731
+        make_config("quick", train_size=1000), name, owner=owner, limits=limits, client=client)
+    running = submit("tab-1", "owner-1", "client:203.0.113.7")
+    for n in (2, 3, 4):
+        with pytest.raises(jobs.JobBusyError, match=r"^your address already has 1 job running or waiting \(from "
+                                                    r"another tab or browser\); wait for it to end"):
+            submit(f"tab-{n}", f"owner-{n}", "client:203.0.113.7")
+    other = submit("someone-else", "owner-5", "client:198.51.100.4")
+    assert running.active and other.waiting and [job.name for job in jobs.waiting_jobs()] == ["someone-else"]
+    local = submit("local", "owner-6", "client:203.0.113.7", limits=NO_LIMITS)  # no limits, no per-client count
+    assert local.waiting
+
+
+def test_the_next_job_starts_whatever_goes_wrong_after_one(store, monkeypatch):
+    """quota.run_bytes raised FileNotFoundError when a run was deleted while it was measured (a
+    visitor's Delete, an eviction), _ended let it through, and the queue was wedged until a reboot."""
+    import pathlib
+    import shutil
+
+    from tests.support.runs import fake_run, stand_in_trainings
+
+    stand_in_trainings(monkeypatch)
+    fake_run(store, "victim", size=50_000)
+    (store / "victim" / "gallery.npz").write_bytes(b"\0" * 1000)
+    is_file = pathlib.Path.is_file
+
+    def deleted_while_measured(self):
+        found = is_file(self)
+        if self.name == "gallery.npz" and self.parent.name == "victim" and self.parent.exists():
+            shutil.rmtree(self.parent)  # deleted right after it was seen, before its size was read
+        return found
+
+    monkeypatch.setattr(pathlib.Path, "is_file", deleted_while_measured)
+    first = jobs.submit_training(make_config("quick"), "first", owner="a" * 32, limits=VISITOR_LIMITS)
+    second = jobs.submit_training(make_config("quick"), "second", owner="b" * 32, limits=VISITOR_LIMITS)
+    first.request_stop()
+    wait(first, timeout=60)
+    assert first.status == jobs.SAVED and not (store / "victim").exists()
+    assert jobs.current_job() is second and second.active, second.error
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("anything at all")
+
+    third = jobs.submit_training(make_config("quick"), "third", owner="c" * 32, limits=VISITOR_LIMITS)
+    monkeypatch.setattr(queue.quota, "make_room", lambda *args, keep=None, **kwargs: broken() if keep else [])
+    second.request_stop()
+    wait(second, timeout=60)
+    assert second.status == jobs.SAVED and jobs.current_job() is third and third.active, third.error
+
+
+def test_a_job_submitted_with_its_owner_id_alone_counts_against_the_client_noted_for_it(sleepers, store):
+    from mnist_core.jobs import access
+
+    for owner in ("tab-a", "tab-b"):
+        access.note_client(access.Session(access.VISITOR, owner * 4, "203.0.113.9"))
+    jobs.submit_training(make_config("quick", train_size=1000), "from-a", owner="tab-a" * 4, limits=VISITOR_LIMITS)
+    with pytest.raises(jobs.JobBusyError, match="your address already has 1 job running or waiting"):
+        jobs.submit_training(make_config("quick", train_size=1000), "from-b", owner="tab-b" * 4, limits=VISITOR_LIMITS)

@@ -1,8 +1,6 @@
 """Strangers sharing one server, through the app's pages in separate AppTest sessions: whose runs and
 trainings are whose, the owner's password, a local user, the queue, the budget, uploads."""
 
-import collections
-
 import pytest
 
 from mnist_core import jobs
@@ -10,7 +8,7 @@ from mnist_core import jobs
 from mnist_core.jobs import access
 from ui.access import OWNER_KEY
 from tests.support.data import ROOT
-from tests.support.apptest import app_test, page_text
+from tests.support.apptest import app_test, as_local_user, page_text
 from tests.support.runs import fake_run, stand_in_trainings
 from tests.support.networks import keras_file
 
@@ -21,7 +19,7 @@ ONLY_ITS_MAKER = "Only the session that made it, or the deployment's owner, can 
 @pytest.fixture(autouse=True)
 def fresh_server(monkeypatch):
     """No sign-in failures and no waiting jobs carried over from another test."""
-    monkeypatch.setattr(access, "_failed_logins", collections.deque())
+    monkeypatch.setattr(access, "_failed_logins", {})
     monkeypatch.delenv(access.ACCESS_ENV, raising=False)
     yield
     for job in jobs.waiting_jobs():
@@ -89,7 +87,7 @@ def test_the_deployments_owner_and_a_local_user_may_delete_anyones_run(store, mo
     next(x for x in owner.button if x.label == "Yes, delete").click().run()
     assert not (store / "strangers").exists()
     fake_run(store, "strangers-2", owner="f" * 32)
-    monkeypatch.setenv(access.ACCESS_ENV, "local")
+    as_local_user(monkeypatch)
     local = app_test("models")
     assert "temporary" not in page_text(local)
     select(local, "strangers-2")
@@ -149,7 +147,7 @@ def test_a_visitor_is_told_the_largest_training_the_budget_allows(store, monkeyp
     next(x for x in at.button if x.label == "Start training").click().run()
     assert "Not started: batch size must be at most 256 for best on this public server" in page_text(at)
     assert jobs.current_job() is None or not jobs.current_job().active
-    monkeypatch.setenv(access.ACCESS_ENV, "local")
+    as_local_user(monkeypatch)
     assert "CPU-minutes" not in page_text(app_test("train"))  # a local user has no budget
 
 
@@ -172,3 +170,44 @@ def test_an_uploaded_keras_file_becomes_a_run_of_the_uploader(store, tiny_npz, t
     assert job.saved.card.temporary is True and sorted(p.name for p in store.iterdir()) == ["uploaded"]
     table = at.run().dataframe[0].value.set_index("name")
     assert table.loc["uploaded", "made by"] == "you" and table.loc["uploaded", "preset"] == "imported"
+
+
+def sidebar_text(at) -> str:
+    return "\n".join(e.value for kind in ("caption", "error") for e in getattr(at.sidebar, kind))
+
+
+def test_with_nothing_said_every_session_is_a_visitor_told_how_to_lift_the_limits(monkeypatch):
+    text = sidebar_text(app_test())
+    assert "This is a shared public server" in text
+    assert ("Running the app on your own machine? Start it with `MNIST_STUDIO_ACCESS=local streamlit run "
+            "streamlit_app.py --server.address 127.0.0.1` and it has no limits.") in text
+    as_local_user(monkeypatch)
+    assert "shared public server" not in sidebar_text(app_test())
+
+
+def test_the_say_so_on_a_server_others_can_reach_is_refused(monkeypatch):
+    import ui.access
+
+    monkeypatch.setenv(access.ACCESS_ENV, "local")
+    monkeypatch.setattr(ui.access, "listen_address", lambda: "0.0.0.0")
+    at = app_test()
+    assert "MNIST_STUDIO_ACCESS=local is refused: this server listens on '0.0.0.0', so others can reach it; every " \
+           "session is a visitor." in [e.value for e in at.sidebar.error][0]
+    assert "This is a shared public server" in sidebar_text(at)
+    at.switch_page(str(ROOT / "pages" / "train.py")).run()
+    assert "a training here may use about 5 CPU-minutes" in page_text(at)
+
+
+def test_a_strangers_wrong_guesses_do_not_lock_the_owner_out():
+    stranger = app_test()
+    stranger.secrets["owner_password"] = PASSWORD
+    stranger.run()
+    for _ in range(access.MAX_FAILED_LOGINS):
+        stranger.sidebar.text_input(key="owner_password_input").set_value("a guess")
+        stranger.sidebar.button[0].click().run()
+    stranger.sidebar.text_input(key="owner_password_input").set_value(PASSWORD)
+    stranger.sidebar.button[0].click().run()  # from here, not even the right one for a minute
+    assert "too many wrong passwords from here in the last minute; try again in a minute." in \
+        [e.value for e in stranger.sidebar.error]
+    assert not stranger.session_state[OWNER_KEY]
+    signed_in_owner()  # the owner, in their own session, still signs in

@@ -1,6 +1,7 @@
 """The store's quota: the oldest visitors' runs go first, never a bundled run, a run in use or one kept."""
 
 import os
+import time
 
 import pytest
 
@@ -13,6 +14,7 @@ from tests.support.runs import fake_run
 @pytest.fixture(autouse=True)
 def no_sessions(monkeypatch):
     monkeypatch.setattr(quota, "_active", {})
+    monkeypatch.setattr(quota, "_alive", None)
 
 
 def day(n: int) -> str:
@@ -81,3 +83,61 @@ def test_a_run_deleted_meanwhile_is_not_an_error(store, monkeypatch):
     os.rename(store / "a", store / ".deleted-a")  # its owner deleted it after the list was read
     monkeypatch.setattr(quota, "temporary_runs", lambda s: gone)
     assert quota.make_room(store, Limits(max_runs=1)) == [] and names(store) == ["b"]
+
+
+def test_a_session_gone_no_longer_pins_its_run(store, monkeypatch):
+    fake_run(store, "a", created=day(1))
+    fake_run(store, "b", created=day(2))
+    connected = {"open-tab"}
+    monkeypatch.setattr(quota, "_alive", connected.__contains__)
+    quota.note_active("closed-tab", "a", client="client:1")
+    quota.note_active("open-tab", "b", client="client:2")
+    assert quota.runs_in_use() == {"b"} and set(quota._active) == {"open-tab"}  # its tab closed: its pin ended
+    assert quota.make_room(store, Limits(max_runs=1)) == ["a"]
+
+
+def test_one_client_pins_a_few_runs_at_most(store):
+    """20 throwaway sessions of one client, each with a visitor's run active, filled the store,
+    and every visitor's training then failed with "the model store is full"."""
+    start = time.time() - 100
+    for n in range(20):
+        fake_run(store, f"run-{n:02d}", created=day(n + 1))
+        quota.note_active(f"session-{n}", f"run-{n:02d}", client="client:203.0.113.7", clock=lambda n=n: start + n)
+    quota.note_active("someone-else", "run-00", client="client:198.51.100.4")
+    assert quota.runs_in_use() == {f"run-{n:02d}" for n in range(20)}  # no cap given: every pin holds
+    assert quota.runs_in_use(3) == {"run-19", "run-18", "run-17", "run-00"}  # that client's latest three
+    deleted = quota.make_room(store, Limits(max_runs=6, max_pins_per_client=3), new_runs=1)
+    assert deleted == [f"run-{n:02d}" for n in range(1, 16)]
+    assert names(store) == ["run-00", "run-16", "run-17", "run-18", "run-19"]
+    with pytest.raises(StoreError, match="the model store is full"):
+        quota.make_room(store, Limits(max_runs=6), new_runs=6)  # without the cap all 20 would be spared
+
+
+def test_a_run_deleted_while_it_is_measured_counts_as_gone(store, monkeypatch):
+    import pathlib
+    import shutil
+
+    fake_run(store, "a", created=day(1), size=300_000)
+    (store / "a" / "gallery.npz").write_bytes(b"\0" * 300_000)
+    is_file = pathlib.Path.is_file
+
+    def deleted_meanwhile(self):
+        found = is_file(self)
+        if self.name == "gallery.npz" and self.parent.name == "a" and self.parent.exists():
+            shutil.rmtree(self.parent)  # deleted right after it was seen, before its size was read
+        return found
+
+    monkeypatch.setattr(pathlib.Path, "is_file", deleted_meanwhile)
+    assert quota.run_bytes(quota.temporary_runs(store)[0]) < 600_000  # no FileNotFoundError
+    assert quota.folder_bytes(store / "never-was") == 0
+
+
+def test_unsaved_networks_count_and_go_first(store):
+    fake_run(store, "old", created=day(1), size=300_000)
+    kept = store / ".unsaved-big-123"
+    kept.mkdir()
+    (kept / "model.keras").write_bytes(b"\0" * 500_000)
+    assert quota.make_room(store, Limits(max_megabytes=1.0)) == []  # 0.8 MB in all: room enough
+    assert quota.make_room(store, Limits(max_megabytes=0.5)) == [".unsaved-big-123"]
+    assert names(store) == ["old"] and not kept.exists()
+    assert quota.make_room(store, Limits()) == []

@@ -18,8 +18,6 @@ BUNDLED_GALLERY = read_gallery(BUNDLED_DIR / "default")  # the figures the pages
 BUNDLED = evaluate_probabilities(BUNDLED_GALLERY.labels, BUNDLED_GALLERY.probabilities)
 
 
-
-
 def app_test(page: str | None = None, timeout: float = 60):
     """An AppTest of the app, run once, switched to `page` (e.g. "draw") and run again.
 
@@ -41,6 +39,15 @@ def app_test(page: str | None = None, timeout: float = 60):
         at.switch_page(str(ROOT / "pages" / f"{page}.py")).run()
     assert not at.exception, at.exception
     return at
+
+
+def as_local_user(monkeypatch) -> None:
+    """Every AppTest session is the person who started the server, by their say-so: the README's
+    start command (MNIST_STUDIO_ACCESS=local, listening on 127.0.0.1; AppTest listens nowhere)."""
+    import ui.access
+
+    monkeypatch.setenv("MNIST_STUDIO_ACCESS", "local")
+    monkeypatch.setattr(ui.access, "listen_address", lambda: "127.0.0.1")
 
 
 def page_text(at) -> str:
