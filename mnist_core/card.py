@@ -35,6 +35,7 @@ class RunCard:
     three_widths: bool = False  # unsure answers are read again at two more stroke widths (reading/reader.py)
     parent: str | None = None  # a fine-tuned copy's parent run
     personal: dict | None = None  # a fine-tune's figures: taught, held_out, counts, personal_before/after, mnist_before
+    detector: dict | None = None  # its digit detector's figures when saved: threshold, digits_kept, others_flagged, auroc
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -43,7 +44,8 @@ class RunCard:
 _TYPES = {"test_accuracy": (int, float), "wall_time_seconds": (int, float), "epochs_done": int, "parameters": int,
           "preset": str, "ended": str, "created": str, "hyperparameters": dict, "history": dict, "versions": dict,
           "batch_history": list, "temporary": bool, "three_widths": bool, "command": (str, type(None)),
-          "owner": (str, type(None)), "parent": (str, type(None)), "personal": (dict, type(None))}
+          "owner": (str, type(None)), "parent": (str, type(None)), "personal": (dict, type(None)),
+          "detector": (dict, type(None))}
 
 
 def _fits(key: str, value) -> bool:

@@ -102,6 +102,7 @@ def draw_and_read() -> None:
         pen_width = st.slider("Pen width", 6, 40, 18,
                               help="MNIST digits have strokes about a tenth of their height.")
         in_view = st.empty()  # on a phone the columns stack: the answer's gist goes above the canvas
+        in_view.html(charts.answer_on_a_phone())  # its room, kept from the start
         drawing = canvas.drawing_canvas(pen_width, key=f"canvas-{st.session_state.canvas_round}")
         if st.button("Clear", icon=":material/delete:"):
             next_drawing()

@@ -56,12 +56,20 @@ def answer_card(prediction, caption: str, explanation=None) -> str:
     stroke, and the browser lays out one HTML block far faster than those elements (the figures
     are in bench/README.md).
     """
+    if prediction.is_digit:
+        answer = ("<div style='font-size:7rem;font-weight:700;line-height:1' data-testid='predicted-digit'>"
+                  f"{prediction.digit}</div><div style='font-size:0.875rem;margin-top:0.5rem'>Confidence</div>"
+                  f"<div style='font-size:2.25rem;line-height:1.2' data-testid='confidence'>"
+                  f"{prediction.confidence:.1%}</div>")
+    else:  # the honest answer first; the closest digit stays, small, for whoever wonders
+        answer = ("<div style='font-size:2.25rem;font-weight:700;line-height:1.15;max-width:14rem' "
+                  "data-testid='not-a-digit'>That doesn't look like a digit</div>"
+                  "<div style='font-size:1rem;margin-top:0.5rem'>Closest digit: "
+                  f"<b data-testid='predicted-digit'>{prediction.digit}</b> "
+                  f"(<span data-testid='confidence'>{prediction.confidence:.1%}</span>)</div>")
     return (
         "<div style='display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start'>"
-        "<div><div style='font-size:7rem;font-weight:700;line-height:1' data-testid='predicted-digit'>"
-        f"{prediction.digit}</div>"
-        "<div style='font-size:0.875rem;margin-top:0.5rem'>Confidence</div>"
-        f"<div style='font-size:2.25rem;line-height:1.2' data-testid='confidence'>{prediction.confidence:.1%}</div></div>"
+        f"<div>{answer}</div>"
         + _figure(png_data_uri(prediction.network_input), "the 28×28 image the model saw", "What the network saw (28×28)")
         + (_figure(png_data_uri(saliency_image(explanation, scale=4)),
                    f"which strokes pushed toward {explanation.digit} and which toward {explanation.runner_up}",
@@ -74,13 +82,20 @@ def answer_card(prediction, caption: str, explanation=None) -> str:
     )
 
 
-def answer_on_a_phone(prediction) -> str:
-    """The digit and its confidence in one line, shown only where the columns stack (narrow
-    screens), so the answer stays in view above the canvas while drawing."""
+def answer_on_a_phone(prediction=None) -> str:
+    """The answer in one line, shown only where the columns stack (narrow screens), so it stays in
+    view above the canvas while drawing. The line has the same height before the first stroke
+    (`prediction` None) as after: the canvas below it must not move under the finger."""
+    if prediction is None:
+        line = "Draw a digit below"
+    elif prediction.is_digit:
+        line = f"Reads <b style='font-size:2rem'>{prediction.digit}</b> · {prediction.confidence:.0%} sure"
+    else:
+        line = "<b>Not a digit?</b> Closest: " + str(prediction.digit)
     return ("<style>.answer-on-a-phone{display:none}"
-            "@media (max-width: 640px){.answer-on-a-phone{display:block}}</style>"
-            "<div class='answer-on-a-phone' data-testid='answer-on-a-phone' style='font-size:1.25rem'>"
-            f"Reads <b style='font-size:2rem'>{prediction.digit}</b> · {prediction.confidence:.0%} sure</div>")
+            "@media (max-width: 640px){.answer-on-a-phone{display:flex}}</style>"
+            "<div class='answer-on-a-phone' data-testid='answer-on-a-phone' style='font-size:1.25rem;height:3rem;"
+            f"align-items:center;overflow:hidden'>{line}</div>")
 
 
 def feature_map_tiles(maps: np.ndarray, columns: int = 16, scale: int = 3) -> np.ndarray:

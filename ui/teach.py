@@ -88,9 +88,12 @@ def feedback(prediction, drawing: str, round_: int, on_added) -> None:
         st.caption("✓ In your digits. Draw another, or fine-tune on them below.")
         return
     answer = prediction.digit
-    st.button(f"Right, it's a {answer}", icon=":material/check:", key=f"right-{round_}", on_click=_add,
-              args=(prediction, answer, drawing, on_added), help="Keep this drawing in your digits, to teach the model")
-    st.pills("No, it's a …", list(range(10)), key=f"wrong-{round_}",
+    if prediction.is_digit:  # "Right" about "not a digit" would teach nothing: no digit to keep it as
+        st.button(f"Right, it's a {answer}", icon=":material/check:", key=f"right-{round_}", on_click=_add,
+                  args=(prediction, answer, drawing, on_added),
+                  help="Keep this drawing in your digits, to teach the model")
+    st.pills("No, it's a …" if prediction.is_digit else "It is a digit: it's a …", list(range(10)),
+             key=f"wrong-{round_}",
              on_change=lambda: _add(prediction, st.session_state[f"wrong-{round_}"], drawing, on_added),
              help="Keep this drawing in your digits with the right answer, to teach the model")
 

@@ -7,6 +7,7 @@ The set (../shared/data/README.md) is only ever measured on, never trained on.
 
 import gzip
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,20 @@ def load_unipen(path: Path) -> list[dict]:
     """[{"label", "source", "strokes"}], strokes in tablet coordinates with y pointing up."""
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         return json.load(handle)
+
+
+WRITER_HALVES = ("tune", "confirm")
+
+
+def writer_half(sample: dict) -> str:
+    """Which half of the writers a digit's writer is in, the same on every machine. A writer's file
+    sits in a folder of their site; the folder is the unit, so no writer is in both halves."""
+    return WRITER_HALVES[zlib.crc32(str(Path(sample["source"]).parent).encode()) % 2]
+
+
+def of_writers(samples: list[dict], half: str) -> list[dict]:
+    """The samples of one half of the writers ("tune" or "confirm"), or all of them ("all")."""
+    return samples if half == "all" else [s for s in samples if writer_half(s) == half]
 
 
 def canvas_drawings(samples: list[dict], seed: int) -> list[np.ndarray]:

@@ -28,8 +28,10 @@ def cmd_evaluate(args) -> int:
                                     for i in range(0, len(x_test), 1000)])
     result = evaluate_probabilities(y_test, probabilities)
     suspicious = suspicious_labels(y_test, probabilities)
+    scores = [classifier.digit_scores(x_test[i:i + 1000] / 255.0) for i in range(0, len(x_test), 1000)]
+    kept = None if classifier.detector is None else float((np.concatenate(scores) >= classifier.detector.threshold).mean())
     if args.json:
-        print(json.dumps(dict(model=classifier.name, **result.to_dict(), suspicious_labels=suspicious)))
+        print(json.dumps(dict(model=classifier.name, **result.to_dict(), digits_kept=kept, suspicious_labels=suspicious)))
         return 0
     print(f"model {classifier.name}: accuracy {result.accuracy:.4%} ({result.errors} errors in {len(y_test)})")
     print("digit  precision  recall     f1  support")
@@ -38,6 +40,8 @@ def cmd_evaluate(args) -> int:
     print("top confusions:")
     for sentence in confusion_sentences(result):
         print(f"  {sentence}")
+    if kept is not None:
+        print(f"test digits its detector keeps as digits: {kept:.2%}")
     print(f"labels the model disputes (it gives them under 5%): {len(suspicious)}")
     for row in suspicious[:10]:
         print(f"  #{row['index']}: labelled {row['given']}, read as {row['predicted']} ({row['confidence']:.1%})")
@@ -82,7 +86,9 @@ def cmd_predict(args) -> int:
         try:
             prediction = classifier.predict(read_image(path))
             results.append({"file": str(path), "digit": prediction.digit,
-                            "probabilities": [round(float(p), 6) for p in prediction.probabilities]})
+                            "probabilities": [round(float(p), 6) for p in prediction.probabilities],
+                            "is_digit": prediction.is_digit, "digit_score": None if prediction.digit_score is None
+                            else round(prediction.digit_score, 4)})
         except DrawingError as exc:
             results.append({"file": str(path), "error": str(exc)})
     if args.json:
@@ -91,7 +97,8 @@ def cmd_predict(args) -> int:
         if "error" in result:
             print(f"{result['file']}: error: {result['error']}")
         else:
-            print(f"{result['file']}: {result['digit']} ({max(result['probabilities']):.1%})")
+            verdict = "" if result["is_digit"] else ", but it does not look like a digit"
+            print(f"{result['file']}: {result['digit']} ({max(result['probabilities']):.1%}){verdict}")
     return 1 if any("error" in r for r in results) or not results else 0
 
 

@@ -4,6 +4,7 @@ The app starts them as child processes (jobs/queue.py) and reads their progress 
 (jobs/protocol.py); from a shell they print a progress bar.
 """
 
+import dataclasses
 import json
 import os
 import shlex
@@ -111,14 +112,14 @@ def cmd_train(args) -> int:
 
     try:
         data = load_mnist(args.data, validation_size=config.validation_size, seed=config.seed)
-        handwritten = load_handwritten(args.nondigits) if args.nondigits and config.nondigit_images else None
+        handwritten = load_handwritten(args.nondigits) if args.nondigits else None
         result = train(config, data, handwritten_nondigits=handwritten, on_progress=_json_progress(stop) if json_mode else _print_progress, stop=stop,
                        checkpoint=keep_epoch)
         if json_mode:
             _emit(protocol.Saving(result.ended))
         elif result.ended == STOPPED:
             sys.stderr.write("\nstopped: saving the partial run\n")
-        saved, accuracy = save_trained(result, args.name, data.x_test, data.y_test, store, command=command, **owner)
+        saved, accuracy = save_trained(result, data, args.name, store, handwritten, command=command, **owner)
     except BaseException as exc:
         if getattr(exc, "kept", None) or not (epochs := checkpoint_epochs(checkpoint.path)):
             checkpoint.remove()
@@ -150,6 +151,7 @@ def cmd_finetune(args) -> int:
     """Teach a copy of a run the digits in --examples (finetune.teach) and save it as the run --name,
     its card naming its parent."""
     from mnist_core.personal import read_examples
+    from mnist_core.training.detector_fit import fit_detector, held_out_split
     from mnist_core.training.finetune import teach
     from mnist_core.training.saving import save_model, test_set_views, training_card
 
@@ -174,8 +176,10 @@ def cmd_finetune(args) -> int:
     card = training_card(teaching.result, args.name, figures.mnist_after, command=command, owner=args.owner,
                          temporary=args.temporary, three_widths=teaching.three_widths, parent=parent_run.name,
                          personal=personal_figures)
+    detector, detector_figures = fit_detector(teaching.result.model, *held_out_split(mnist["x_train"]), args.seed)
+    card = dataclasses.replace(card, detector=detector_figures)
     views = test_set_views(teaching.result.model, mnist["x_test"], mnist["y_test"], figures.test_probabilities)
-    saved = save_model(teaching.result.model, card, *views, store)
+    saved = save_model(teaching.result.model, card, *views, store, detector)
     if json_mode:
         _emit(protocol.Saved(saved.name, figures.mnist_after))
     elif args.json:

@@ -5,11 +5,13 @@ app, and a Keras call costs far more than the network's arithmetic; the ONNX exp
 saved network answers the same (to 1e-5) for a fraction of both (figures: bench/README.md).
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from mnist_core.card import RunCard
+from mnist_core.reading.detector import DetectorError, DigitDetector, read_detector
 from mnist_core.reading.preprocess import thicken, to_model_input
 from mnist_core.reading.reader import Reader
 from mnist_core.runs.store import StoreError, StoredRun, check_shapes, find_run
@@ -21,6 +23,8 @@ class Prediction:
     probabilities: np.ndarray  # 10 floats summing to 1
     model_input: np.ndarray  # the drawing as a 28x28 MNIST-style image
     network_input: np.ndarray  # what the network read: model_input thickened (preprocess.thicken)
+    is_digit: bool = True  # False when the run's detector says the drawing is no digit at all
+    digit_score: float | None = None  # the detector's log-odds (higher: more like a digit); None without one
 
     @property
     def confidence(self) -> float:
@@ -33,6 +37,7 @@ class Classifier:
     session: object  # onnxruntime.InferenceSession
     input_name: str
     output_names: list  # probabilities first, then what training/export.py adds: activation maps, final-layer features
+    detector: DigitDetector | None = None  # None for a run saved without one: every drawing counts as a digit
 
     @property
     def name(self) -> str:
@@ -55,6 +60,14 @@ class Classifier:
         """The network's own answers for N x 28 x 28 floats in [0, 1], each image read once as it is."""
         return self._run(images, self.output_names[:1])[0]
 
+    def digit_scores(self, images: np.ndarray) -> np.ndarray | None:
+        """(N,) digit scores of N x 28 x 28 inputs in [0, 1], each read as it is (for drawings: as
+        Prediction.network_input); None for a run without a detector."""
+        if self.detector is None:
+            return None
+        first, features = self._run(images, [self.output_names[0], self.output_names[-1]])
+        return self.detector.scores(features, first)
+
     def feature_maps(self, network_input: np.ndarray) -> list[np.ndarray]:
         """Each convolution's activation maps for one 28x28 input (Prediction.network_input for a
         drawing), as H x W x channels arrays; empty for a network without convolutions or a file
@@ -75,11 +88,18 @@ class Classifier:
         return self.session.run(names, {self.input_name: batch})
 
     def predict(self, image: np.ndarray) -> Prediction:
-        """A drawing or photo of any size (see preprocess) → the digit and its probabilities."""
+        """A drawing or photo of any size (see preprocess) → the digit, its probabilities and whether
+        it is a digit at all; the network's answers and features come from one call."""
         model_input = to_model_input(image)
         network_input = thicken(model_input)
-        probabilities = self.probabilities(network_input)[0]
-        return Prediction(int(probabilities.argmax()), probabilities, model_input, network_input)
+        if self.detector is None:
+            probabilities = self.probabilities(network_input)[0]
+            return Prediction(int(probabilities.argmax()), probabilities, model_input, network_input)
+        first, features = self._run(network_input, [self.output_names[0], self.output_names[-1]])
+        probabilities = self.reader.probabilities(network_input, first=first)[0]
+        score = float(self.detector.scores(features, first)[0])
+        return Prediction(int(probabilities.argmax()), probabilities, model_input, network_input,
+                          score >= self.detector.threshold, score)
 
 
 def load_classifier(name: str | None = None, store=None, threads: int = 1) -> Classifier:
@@ -99,4 +119,11 @@ def load_classifier(name: str | None = None, store=None, threads: int = 1) -> Cl
         raise StoreError(f"{run.onnx_path}: not a usable ONNX model ({exc})"[:600]) from exc
     model_input, output = session.get_inputs()[0], session.get_outputs()[0]
     check_shapes(tuple(model_input.shape), tuple(output.shape), run.onnx_path)
-    return Classifier(run, session, model_input.name, [o.name for o in session.get_outputs()])
+    classifier = Classifier(run, session, model_input.name, [o.name for o in session.get_outputs()])
+    try:
+        detector = read_detector(run.path, f"run {run.name!r}")
+    except DetectorError as exc:
+        raise StoreError(f"model {run.name!r} cannot be used: {exc}") from exc
+    if detector is not None and classifier.final_features(np.zeros((28, 28), np.float32)) is None:
+        raise StoreError(f"model {run.name!r} cannot be used: it has a digit detector but its ONNX file no features")
+    return dataclasses.replace(classifier, detector=detector)

@@ -25,11 +25,11 @@ class Reader:
     network_probabilities: Callable[[np.ndarray], np.ndarray]
     three_widths: bool = False
 
-    def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """N x 28 x 28 floats in [0, 1], read as they are (MNIST's digits) → N x 10, by the rule."""
-        if self.three_widths:
-            return read_at_three_widths(self.network_probabilities, images)
-        return np.asarray(self.network_probabilities(images), np.float32)
+    def probabilities(self, images: np.ndarray, first: np.ndarray | None = None) -> np.ndarray:
+        """N x 28 x 28 floats in [0, 1], read as they are (MNIST's digits) → N x 10, by the rule;
+        `first`: the network's answers for `images` when the caller has them already."""
+        first = np.asarray(self.network_probabilities(images) if first is None else first, np.float32)
+        return read_at_three_widths(self.network_probabilities, images, first) if self.three_widths else first
 
     def drawing_probabilities(self, model_inputs: np.ndarray) -> np.ndarray:
         """Drawings made MNIST-style (preprocess.to_model_input; one or N x 28 x 28) → N x 10: thickened, then read."""
@@ -46,7 +46,8 @@ def unsure_answers(probabilities: np.ndarray) -> np.ndarray:
     return probabilities.max(axis=1) < SURE
 
 
-def read_at_three_widths(probabilities_of: Callable[[np.ndarray], np.ndarray], images: np.ndarray) -> np.ndarray:
+def read_at_three_widths(probabilities_of: Callable[[np.ndarray], np.ndarray], images: np.ndarray,
+                         first: np.ndarray | None = None) -> np.ndarray:
     """A network's answers (`probabilities_of`: N x 28 x 28 → N x 10) for `images`, each read as it
     is and, when that answer is less sure than SURE, also thickened and thinned, the three averaged.
 
@@ -54,10 +55,10 @@ def read_at_three_widths(probabilities_of: Callable[[np.ndarray], np.ndarray], i
     answers at the three widths err on different digits, and their mean on fewer than any one.
     An answer at least SURE was never changed by the other two widths (bench/README.md), so only
     the few unsure images pay for two more readings, in one more call. A network never shown
-    other widths reads worse this way.
+    other widths reads worse this way. `first`: the answers for `images` read once, if known.
     """
     x = np.asarray(images, np.float32).reshape(-1, 28, 28)
-    probabilities = np.array(probabilities_of(x), np.float32)
+    probabilities = np.array(probabilities_of(x) if first is None else first, np.float32)
     unsure = unsure_answers(probabilities)
     if unsure.any():
         others = probabilities_of(np.concatenate([thicken(x[unsure]), thin(x[unsure])]))

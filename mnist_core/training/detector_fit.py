@@ -15,6 +15,7 @@ from mnist_core.reading.preprocess import thicken
 from mnist_core.training.nondigits import nondigit_images
 
 KEEP = 0.998  # of held-out MNIST digits kept as digits
+HELD_OUT = 5000  # digits set aside to place the threshold when a run has no validation split
 DIGITS, OTHERS = 10_000, 6_000  # how many of each the regression is fitted on
 L2 = 1e-3
 
@@ -79,3 +80,7 @@ def fit_detector(model, x_train: np.ndarray, x_held_out: np.ndarray, seed: int =
                    auroc=round(auroc(kept_scores, unseen), 4), held_out_digits=int(len(x_held_out)))
     return DigitDetector(mean, scale, weights, bias, threshold), figures
 
+
+def held_out_split(x_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(fit on, threshold on) for a network whose validation digits are unknown (an import, a fine-tune)."""
+    return x_train[:-HELD_OUT], x_train[-HELD_OUT:]

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_core.data import load_test_set
+from mnist_core.data import load_arrays
 from mnist_core.evaluate import evaluate_probabilities
 from mnist_core.runs.store import StoredRun, StoreError, check_keras_file, check_new_name, check_shapes, store_dir
+from mnist_core.training.detector_fit import fit_detector, held_out_split
 from mnist_core.training.keras_reader import keras_reader
 from mnist_core.training.saving import new_card, save_model, test_set_views
 
@@ -51,11 +52,14 @@ def import_keras(path: Path, name: str, store: Path | None = None, data=None, ow
     model = load_keras_file(path)
     if tuple(model.inputs[0].shape[1:]) != (28, 28, 1):
         raise StoreError(f"{path.name}: takes input {tuple(model.inputs[0].shape[1:])}; a run takes 28x28x1 images")
-    x_test, y_test = load_test_set(data)
+    mnist, _ = load_arrays(data)
+    x_test, y_test = mnist["x_test"], mnist["y_test"]
     probabilities = keras_reader(model).pixel_probabilities(x_test)  # an imported network is read once
     if not (np.all(np.isfinite(probabilities)) and probabilities.min() >= 0
             and np.allclose(probabilities.sum(axis=1), 1, atol=1e-3)):
         raise StoreError(f"{path.name}: its outputs are not probabilities (end the network with a softmax)")
     accuracy = evaluate_probabilities(y_test, probabilities).accuracy
-    card = new_card(name, model, accuracy, owner=owner, temporary=temporary, preset=IMPORTED, ended=IMPORTED)
-    return save_model(model, card, *test_set_views(model, x_test, y_test, probabilities), store), accuracy
+    detector, figures = fit_detector(model, *held_out_split(mnist["x_train"]))
+    card = new_card(name, model, accuracy, owner=owner, temporary=temporary, preset=IMPORTED, ended=IMPORTED,
+                    detector=figures)
+    return save_model(model, card, *test_set_views(model, x_test, y_test, probabilities), store, detector), accuracy

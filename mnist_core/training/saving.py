@@ -18,14 +18,16 @@ from pathlib import Path
 import numpy as np
 
 from mnist_core.card import RunCard, write_card
+from mnist_core.reading.detector import DigitDetector, write_detector
 from mnist_core.config import ConfigError
-from mnist_core.data import load_test_set
+from mnist_core.data import load_mnist
 from mnist_core.evaluate import evaluate_probabilities
 from mnist_core.runs.digit_map import DigitMap, compute_map, write_map
 from mnist_core.runs.gallery import Gallery, GalleryError, build_gallery, check_gallery, write_gallery
 from mnist_core.runs.store import (BUNDLED_DIR, MODEL_FILE, ONNX_FILE, UNSAVED_PREFIX, StoredRun, StoreError,
                                    check_new_name, hidden_folder, read_run, store_dir)
 from mnist_core.training.checkpoint import abandoned_checkpoints, read_checkpoint
+from mnist_core.training.detector_fit import fit_detector
 from mnist_core.training.export import export_onnx
 from mnist_core.training.keras_reader import keras_reader, model_features
 
@@ -61,16 +63,20 @@ def test_set_views(model, x_test: np.ndarray, y_test: np.ndarray,
         return gallery, None
 
 
-def save_trained(result, name: str, x_test: np.ndarray, y_test: np.ndarray, store: Path,
+def save_trained(result, data, name: str, store: Path, handwritten: list[dict] | None = None,
                  **fields) -> tuple[StoredRun, float]:
-    """Evaluate a TrainingResult on the test set, then save it with those figures (`fields`: more of
-    its card, such as command and owner); the run and its test accuracy. A network trained with
-    random stroke widths (augmentation on) is read, and so evaluated, at three widths."""
+    """Evaluate a TrainingResult on the test set of `data` (a data.Mnist), fit its digit detector
+    on the training digits (thresholded on the validation digits; `handwritten`: real non-digits),
+    then save it with those figures (`fields`: more of its card, such as command and owner); the
+    run and its test accuracy. A network trained with random stroke widths (augmentation on) is
+    read, and so evaluated, at three widths."""
     reader = keras_reader(result.model, three_widths=result.config.augment)
-    probabilities = reader.pixel_probabilities(x_test)
-    accuracy = evaluate_probabilities(y_test, probabilities).accuracy
-    card = training_card(result, name, accuracy, three_widths=reader.three_widths, **fields)
-    return save_model(result.model, card, *test_set_views(result.model, x_test, y_test, probabilities), store), accuracy
+    probabilities = reader.pixel_probabilities(data.x_test)
+    accuracy = evaluate_probabilities(data.y_test, probabilities).accuracy
+    detector, figures = fit_detector(result.model, data.x_train, data.x_val, result.config.seed, handwritten)
+    card = training_card(result, name, accuracy, three_widths=reader.three_widths, detector=figures, **fields)
+    views = test_set_views(result.model, data.x_test, data.y_test, probabilities)
+    return save_model(result.model, card, *views, store, detector), accuracy
 
 
 def recover_abandoned(store: Path) -> None:
@@ -80,8 +86,8 @@ def recover_abandoned(store: Path) -> None:
         try:
             if (found := read_checkpoint(checkpoint.path)) is not None:
                 result, recorded = found
-                x_test, y_test = load_test_set(recorded["data"])
-                save_trained(result, checkpoint.name, x_test, y_test, store, command=recorded["command"],
+                data = load_mnist(recorded["data"], result.config.validation_size, result.config.seed)
+                save_trained(result, data, checkpoint.name, store, command=recorded["command"],
                              owner=recorded.get("owner"), temporary=recorded.get("temporary", False))
                 sys.stderr.write(f"saved the interrupted training {checkpoint.name!r} as a stopped run "
                                  f"({result.epochs_done} epochs)\n")
@@ -108,9 +114,9 @@ def keep_unsaved(folder: Path, name: str) -> Path | None:
 
 
 def save_model(model, card: RunCard, gallery: Gallery, digit_map: DigitMap | None = None,
-               store: Path | None = None) -> StoredRun:
-    """Save a Keras network with its card, test gallery and map (if any) atomically as `card.name`;
-    never overwrites."""
+               store: Path | None = None, detector: DigitDetector | None = None) -> StoredRun:
+    """Save a Keras network with its card, test gallery, map and digit detector (those it has)
+    atomically as `card.name`; never overwrites."""
     store, name = store or store_dir(), card.name
     try:
         check_new_name(name, store, saving=True)
@@ -136,6 +142,8 @@ def save_model(model, card: RunCard, gallery: Gallery, digit_map: DigitMap | Non
         write_gallery(gallery, temp)
         if digit_map is not None:
             write_map(digit_map, temp)
+        if detector is not None:
+            write_detector(detector, temp)
         write_card(card, temp)
         for path in temp.iterdir():
             with open(path, "rb") as handle:
