@@ -23,6 +23,7 @@ navigation = st.navigation([
     st.Page(PAGES / "models.py", title="Models", icon=":material/inventory_2:", url_path="models"),
 ])
 deep_link.mark_navigation()
+upload_limits.note_session(access.session())
 active_model.sidebar_picker()
 access.sidebar()
 st.sidebar.caption("mnist-studio · MIT licence · MNIST by LeCun, Cortes & Burges (CC BY-SA 3.0)")

@@ -52,10 +52,11 @@ def person(browser, server, path, forwarded_for=None):
 
 
 def start_training(page, name):
-    page.get_by_label("Epochs", exact=True).fill("300")  # far more than the test lasts: Stop ends it
-    page.get_by_label("Batch size", exact=True).fill("10")
-    page.get_by_label("Validation images").fill("100")
-    page.get_by_label("Training images (0 = all)").fill("500")
+    field = lambda label: page.get_by_role("spinbutton", name=label, exact=True)  # noqa: E731 - not its Help button
+    field("Epochs").fill("300")  # far more than the test lasts: Stop ends it
+    field("Batch size").fill("10")
+    field("Validation images").fill("100")
+    field("Training images (0 = all)").fill("500")
     page.get_by_label("Run name").fill(name)
     page.get_by_role("button", name="Start training").click()
 
@@ -69,7 +70,7 @@ def test_strangers_share_one_server(browser, server):
 
     start_training(a, "a-run")
     expect(a.get_by_text("Run a-run · seed-mlp · running")).to_be_visible()
-    expect(a.get_by_role("button", name="Stop")).to_be_visible()
+    expect(a.get_by_role("button", name="Stop", exact=True)).to_be_visible()
     a_again = person(browser, server, "/train", forwarded_for="203.0.113.7")  # the same person, another browser
     start_training(a_again, "a-second")
     expect(a_again.get_by_text("Not started: your address already has 1 job running or waiting (from another tab "
@@ -79,15 +80,15 @@ def test_strangers_share_one_server(browser, server):
     b = person(browser, server, "/train", forwarded_for="203.0.113.8")
     expect(b.get_by_text("Run a-run · seed-mlp · running")).to_be_visible()
     expect(b.get_by_text("Only the session that started it, or the deployment's owner, can stop it.")).to_be_visible()
-    assert b.get_by_role("button", name="Stop").count() == 0
+    assert b.get_by_role("button", name="Stop", exact=True).count() == 0
     start_training(b, "b-run")
     expect(b.get_by_text("Your training b-run is number 1 in the queue, behind a-run (running")).to_be_visible()
     SHOTS.mkdir(exist_ok=True)
     b.screenshot(path=SHOTS / "train-queued-visitor.png", full_page=True)
     local.reload()  # it polls only while a job runs; it opened before this one started
-    expect(local.get_by_role("button", name="Stop")).to_be_visible()  # the person whose machine it is may stop it
+    expect(local.get_by_role("button", name="Stop", exact=True)).to_be_visible()  # the person whose machine it is may stop it
 
-    a.get_by_role("button", name="Stop").click()
+    a.get_by_role("button", name="Stop", exact=True).click()
     expect(a.get_by_text("Saved a-run (stopped)")).to_be_visible(timeout=60_000)
     expect(b.get_by_text("Run b-run · seed-mlp · running")).to_be_visible(timeout=30_000)  # its turn came by itself
 
@@ -98,7 +99,7 @@ def test_strangers_share_one_server(browser, server):
     expect(owner.get_by_text("Signed in as this deployment's owner")).to_be_visible()
     owner.get_by_role("link", name="Train").click()
     expect(owner.get_by_text("Run b-run · seed-mlp · running")).to_be_visible()
-    owner.get_by_role("button", name="Stop").click()
+    owner.get_by_role("button", name="Stop", exact=True).click()
     expect(b.get_by_text("Saved b-run (stopped)")).to_be_visible(timeout=60_000)
     for page in (local, a, b, owner):
         assert page.locator("[data-testid='stException']").count() == 0
