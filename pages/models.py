@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from mnist_core import ConfigError, StoreError, delete_run, jobs
+from mnist_core import ConfigError, StoreError, delete_run, find_run, jobs
 from mnist_core.jobs.access import VISITOR, VISITOR_LIMITS
 from mnist_core.runs.store import MAX_FILE_BYTES
 from mnist_core.runs.store import DEFAULT_MODEL
@@ -51,10 +51,28 @@ rows = selection.selection.rows if selection and selection.selection else []
 chosen = runs[rows[0]] if rows and rows[0] < len(runs) else None
 
 
-def delete_chosen(run) -> None:
-    """The confirmation's callback; the permission is checked again, on the run as it is now."""
+def identity(run) -> int | None:
+    """Which save of `run` is on disk now (loaders.identity); None once it is gone."""
+    try:
+        return loaders.identity(run.path)
+    except StoreError:
+        return None
+
+
+def delete_chosen(run, seen: int | None) -> None:
+    """The confirmation's callback: the run must still be the one shown (`seen`, its identity when
+    the page was drawn: not another run that took its name after an eviction), and the permission
+    is checked again, on the run as it is now."""
     st.session_state.confirm_delete = None
-    if not me.may_manage(run.card.owner):
+    if seen is None or identity(run) != seen:
+        st.session_state.delete_message = (f"{run.name} is no longer the run you chose to delete (it was deleted, "
+                                           "and perhaps another run took its name); nothing was deleted.")
+        return
+    try:
+        now = find_run(run.name)
+    except StoreError:
+        now = None
+    if now is None or not me.may_manage(now.card.owner):
         st.session_state.delete_message = f"Only the session that made {run.name} can delete it."
         return
     try:
@@ -78,9 +96,18 @@ else:
     c1, c2, c3 = st.columns(3)
     c1.button("Make active", icon=":material/check_circle:", on_click=active_model.make_active, args=(chosen.name,),
               disabled=active_model.name() == chosen.name)
-    c2.download_button("Download .keras", data=chosen.keras_path.read_bytes() if chosen.keras_path.is_file() else b"",
-                       file_name=f"{chosen.name}.keras", icon=":material/download:",
-                       disabled=not chosen.keras_path.is_file())
+    try:
+        keras_bytes = chosen.keras_path.read_bytes()
+    except OSError:  # no .keras file, or deleted (an eviction) while it was being read
+        keras_bytes = None
+        if chosen.keras_path.parent.is_dir() and not chosen.keras_path.exists():
+            c2.caption("This run has no .keras file to download.")
+        else:
+            c2.caption(f"{chosen.name} was deleted just now (the store keeps a few visitors' runs); nothing to "
+                       "download.")
+    if keras_bytes is not None:
+        c2.download_button("Download .keras", data=keras_bytes, file_name=f"{chosen.name}.keras",
+                           icon=":material/download:")
     if chosen.bundled:
         c3.caption("Bundled models cannot be deleted.")
     elif not me.may_manage(chosen.card.owner):
@@ -90,7 +117,7 @@ else:
     if st.session_state.get("confirm_delete") == chosen.name:
         st.warning(f"Delete {chosen.name} for good?")
         yes, no = st.columns([1, 6])
-        yes.button("Yes, delete", type="primary", on_click=delete_chosen, args=(chosen,))
+        yes.button("Yes, delete", type="primary", on_click=delete_chosen, args=(chosen, identity(chosen)))
         no.button("Cancel", on_click=lambda: st.session_state.update(confirm_delete=None))
     model_card(chosen.card)
 

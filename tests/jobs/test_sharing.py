@@ -211,3 +211,42 @@ def test_a_strangers_wrong_guesses_do_not_lock_the_owner_out():
         [e.value for e in stranger.sidebar.error]
     assert not stranger.session_state[OWNER_KEY]
     signed_in_owner()  # the owner, in their own session, still signs in
+
+
+def test_a_pending_delete_never_removes_another_run_that_took_the_name(store):
+    """Delete acted on the card read when the page was drawn: after an eviction and the name's
+    reuse, a pending "Yes, delete" removed another person's run."""
+    import shutil
+
+    a = app_test("models")
+    fake_run(store, "shared-name", owner=owner_id(a))
+    select(a, "shared-name")
+    next(x for x in a.button if x.label == "Delete").click().run()
+    assert "Yes, delete" in labels(a)
+    shutil.rmtree(store / "shared-name")  # evicted...
+    fake_run(store, "shared-name", owner="f" * 32)  # ...and the name taken by someone else's new run
+    next(x for x in a.button if x.label == "Yes, delete").click().run()
+    assert (store / "shared-name").is_dir() and not a.exception
+    assert ("shared-name is no longer the run you chose to delete (it was deleted, and perhaps another run took its "
+            "name); nothing was deleted.") in page_text(a)
+
+
+def test_a_download_whose_file_is_evicted_mid_read_says_so(store, monkeypatch):
+    import pathlib
+
+    a = app_test("models")
+    fake_run(store, "going", owner=owner_id(a))
+    (store / "going" / "model.keras").write_bytes(b"PK")
+    read_bytes = pathlib.Path.read_bytes
+
+    def evicted(self):
+        if self.name == "model.keras" and self.parent.name == "going":
+            raise FileNotFoundError(2, "No such file or directory", str(self))
+        return read_bytes(self)
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", evicted)
+    select(a, "going")
+    assert not a.exception and "Download .keras" not in [b.label for b in a.get("download_button")]
+    assert "going was deleted just now (the store keeps a few visitors' runs); nothing to download." in page_text(a)
+    monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
+    assert "Download .keras" in [b.label for b in select(a, "going").get("download_button")]
