@@ -44,6 +44,13 @@ MNIST_TRAIN_IMAGES = 60_000
 # development machine (bench/README.md has the figures, and those of the batch-size caps below).
 COST_PER_IMAGE_EPOCH = {"seed-mlp": 0.14e-3, "quick": 0.18e-3, "best": 1.8e-3}
 START_SECONDS = 20.0  # a training process's start-up (TensorFlow, data) and save, on top of its epochs
+# An import reads the test set twice (its evaluation, and the features its map is made of): a
+# fixed IMPORT_SECONDS (TensorFlow's start, the data, the map, the export and the save; the
+# figure the queue used for every import before) plus, per weight and image, what `best`'s
+# forward pass costs (a third of its training step's 1.8e-3 s an image, over its 327k weights).
+# A convolution reuses each weight at many places, a dense layer once: for a dense network the
+# estimate errs high.
+IMPORT_SECONDS, IMPORT_IMAGES, COST_PER_WEIGHT_IMAGE = 40.0, 20_000, 1.8e-3 / 3 / 327_000
 MAX_FAILED_LOGINS, LOGIN_WINDOW = 10, 60.0  # wrong owner passwords a client may give a minute
 
 
@@ -201,6 +208,22 @@ def check_owner_password(given: str, secret, client: str, clock=time.monotonic) 
         failed.append(now)
         _failed_logins[client] = failed
         return False
+
+
+def import_seconds(weight_bytes: int) -> float:
+    """The compute an import of a network with `weight_bytes` of float32 weights is expected to take."""
+    return IMPORT_SECONDS + weight_bytes / 4 * IMPORT_IMAGES * COST_PER_WEIGHT_IMAGE
+
+
+def check_import(weight_bytes: int, limits: Limits) -> None:
+    """ConfigError when importing such a network would take more than `limits` allow."""
+    seconds = import_seconds(weight_bytes)
+    if limits.cpu_seconds is None or seconds <= limits.cpu_seconds:
+        return
+    minutes = limits.cpu_seconds / 60
+    raise ConfigError(f"this network has about {weight_bytes / 4 / 1e6:.1f} million weights: importing it (the test "
+                      f"set read twice) would take about {seconds / 60:.0f} CPU-minutes; a job on this public server "
+                      f"may take {minutes:g} CPU-minute{'s' if minutes != 1 else ''}")
 
 
 def training_images(config: TrainConfig) -> int:

@@ -58,6 +58,7 @@ class Job:
     what: str = TRAINING
     owner: str | None = None  # the owner id of the session that submitted it (access.py)
     client: str | None = None  # and its client (access.Session.client_key): per-client limits count it
+    estimate: float | None = None  # the seconds it is expected to take, when known before it starts (an import)
     limits: Limits = NO_LIMITS
     upload: bytes | None = None  # an import's .keras file or a fine-tune's personal set, until it starts
     upload_name: str = "upload"  # the file name it is written under (its suffix tells the child what it is)
@@ -86,7 +87,8 @@ class Job:
 
     def seconds_left(self, now: float | None = None) -> float:
         """How long until it is expected to end: its own ETA once it reports one, else its estimate."""
-        expected = EXPECTED_SECONDS[self.what] if self.config is None else cpu_seconds(self.config) + START_SECONDS
+        expected = (cpu_seconds(self.config) + START_SECONDS if self.config is not None
+                    else self.estimate if self.estimate is not None else EXPECTED_SECONDS[self.what])
         if self.waiting:
             return expected
         if self.progress is not None and self.progress.fraction > 0:

@@ -20,11 +20,12 @@ import io
 import os
 import sys
 import threading
+import zipfile
 from pathlib import Path
 
 from mnist_core.config import ConfigError, TrainConfig, validate
 from mnist_core.jobs import protocol
-from mnist_core.jobs.access import NO_LIMITS, Limits, check_training, client_for
+from mnist_core.jobs.access import NO_LIMITS, Limits, check_import, check_training, client_for, import_seconds
 from mnist_core.jobs.process import CANCELLED, FAILED, FINETUNE, IMPORT, Job
 from mnist_core.personal import to_bytes
 from mnist_core.runs import quota
@@ -171,17 +172,28 @@ def submit_training(config: TrainConfig, name: str, owner: str | None = None, li
                        client=client))
 
 
+def weight_bytes(keras_file: bytes) -> int:
+    """What a `.keras` archive (checked by check_keras_file) declares its weights unpack to."""
+    with zipfile.ZipFile(io.BytesIO(keras_file)) as archive:
+        return sum(member.file_size for member in archive.infolist() if member.filename.endswith(".h5"))
+
+
 def submit_import(keras_file: bytes, name: str, owner: str | None = None, limits: Limits = NO_LIMITS,
                   data: str | None = None, store: Path | None = None, threads: int = TRAINING_THREADS,
                   nice: int = TRAINING_NICE, client: str | None = None) -> Job:
     """Import a `.keras` file's bytes as the run `name` in a child process (training/importing.py),
-    now or when its turn comes; as submit_training, and StoreError when the file is not one."""
+    now or when its turn comes; as submit_training, and StoreError when the file is not one. Its
+    cost is estimated from its weights (access.import_seconds): the queue's ETA, and a visitor's
+    budget, which refuses a network too large to evaluate in it."""
     check_keras_file(io.BytesIO(keras_file), "the file")
+    weights = weight_bytes(keras_file)
+    check_import(weights, limits)
     store = Path(store or store_dir()).resolve()
     command = (child_command(["import", "--json"], name, store, data, threads, nice)
                + _owner_flags(owner, limits))  # job.launch appends the file
     return _submit(Job(name=name, store=store, command=command, what=IMPORT, owner=owner, limits=limits,
-                       upload=keras_file, upload_name="upload.keras", client=client))
+                       upload=keras_file, upload_name="upload.keras", client=client,
+                       estimate=import_seconds(weights)))
 
 
 def submit_finetune(personal, parent: str, name: str, owner: str | None = None, limits: Limits = NO_LIMITS,

@@ -150,3 +150,15 @@ def _refusal(config, limits=VISITOR_LIMITS) -> ConfigError:
     with pytest.raises(ConfigError) as refused:
         access.check_training(config, limits)
     return refused.value
+
+
+def test_an_imports_cost_is_estimated_from_its_weights_and_a_visitors_budget_bounds_it():
+    best = 1_310_000  # `best`'s weights file: 327k float32 weights
+    assert access.import_seconds(best) == pytest.approx(40 + 327_500 * 20_000 * 1.8e-3 / 3 / 327_000)
+    access.check_import(best, VISITOR_LIMITS)
+    access.check_import(40_000_000, access.NO_LIMITS)  # a local user or the owner: no budget
+    with pytest.raises(ConfigError) as refused:
+        access.check_import(40_000_000, VISITOR_LIMITS)
+    assert str(refused.value) == ("this network has about 10.0 million weights: importing it (the test set read "
+                                  "twice) would take about 7 CPU-minutes; a job on this public server may take 5 "
+                                  "CPU-minutes")

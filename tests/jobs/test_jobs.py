@@ -337,3 +337,24 @@ def test_a_job_submitted_with_its_owner_id_alone_counts_against_the_client_noted
     jobs.submit_training(make_config("quick", train_size=1000), "from-a", owner="tab-a" * 4, limits=VISITOR_LIMITS)
     with pytest.raises(jobs.JobBusyError, match="your address already has 1 job running or waiting"):
         jobs.submit_training(make_config("quick", train_size=1000), "from-b", owner="tab-b" * 4, limits=VISITOR_LIMITS)
+
+
+def test_an_import_is_estimated_from_its_weights_and_refused_when_too_large_for_a_visitor(store):
+    import io
+    import zipfile
+
+    def keras_archive(weights: int) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("config.json", "{}")
+            archive.writestr("model.weights.h5", b"\0" * weights)  # declared unpacked size: what is counted
+        return buffer.getvalue()
+
+    large = keras_archive(40_000_000)
+    assert len(large) < 100_000 and queue.weight_bytes(large) == 40_000_000
+    with pytest.raises(ConfigError, match=r"^this network has about 10.0 million weights: importing it"):
+        jobs.submit_import(large, "too-large", owner="a" * 32, limits=VISITOR_LIMITS)
+    assert jobs.current_job() is None or jobs.current_job().name != "too-large"
+    waiting = job_module.Job(name="w", store=store, command=[], what=jobs.IMPORT, estimate=75.0)
+    assert waiting.seconds_left() == 75.0  # the queue's ETA for it
+    assert job_module.Job(name="v", store=store, command=[], what=jobs.IMPORT).seconds_left() == 40.0
