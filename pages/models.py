@@ -125,10 +125,13 @@ st.subheader("Upload a .keras file")
 st.caption("A network downloaded from this app (or any Keras network from 28x28x1 images to ten probabilities). "
            "It is checked, evaluated on the MNIST test set and saved as a run of yours, in the background, when "
            "its turn comes after the trainings on the Train page.")
+importing_unavailable = jobs.training_unavailable()
+if importing_unavailable is not None:
+    st.warning("Importing " + importing_unavailable.removeprefix("training ") + ".", icon=":material/block:")
 with st.form("upload-form", clear_on_submit=True):
     upload = st.file_uploader("Model file", type=["keras"], max_upload_size=max(1, MAX_FILE_BYTES // 2**20))
     upload_name = st.text_input("Run name", max_chars=64)
-    uploaded = st.form_submit_button("Import", icon=":material/upload:")
+    uploaded = st.form_submit_button("Import", icon=":material/upload:", disabled=importing_unavailable is not None)
 if uploaded:
     try:
         if upload is None:

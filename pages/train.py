@@ -26,6 +26,10 @@ if me.role == VISITOR:
             f"{limits.max_runs} visitors' runs and drops the oldest; download a run on the Models page to keep it.",
             icon=":material/group:")
 
+unavailable = jobs.training_unavailable()
+if unavailable is not None:
+    st.warning(unavailable[:1].upper() + unavailable[1:] + ".", icon=":material/block:")
+
 preset_name = st.selectbox("Preset", list(PRESETS), format_func=lambda n: f"{n} — {PRESETS[n].description}",
                            on_change=lambda: st.session_state.pop("run_name", None))
 defaults = PRESETS[preset_name].defaults
@@ -52,7 +56,8 @@ with st.form("train-form"):
         for cell, h in zip(st.columns(4, vertical_alignment="bottom"), declared[row:row + 4]):
             values[h.name] = widget(cell, h, getattr(defaults, h.name))
     name = st.columns([2, 2])[0].text_input("Run name", key="run_name", max_chars=64)
-    submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
+    submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:",
+                                      disabled=unavailable is not None)
 
 if submitted:
     try:

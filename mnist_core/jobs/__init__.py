@@ -4,8 +4,8 @@ ask for what (access.py). Nothing here imports TensorFlow: the child does."""
 
 from mnist_core.jobs.process import CANCELLED, FAILED, FINETUNE, IMPORT, QUEUED, RUNNING, SAVED, SAVING, TRAINING, Job
 from mnist_core.jobs.queue import (JobBusyError, cancel, current_job, place_in_queue, submit_finetune, submit_import,
-                                   submit_training, waiting_jobs)
+                                   submit_training, training_unavailable, waiting_jobs)
 
 __all__ = ["CANCELLED", "FAILED", "FINETUNE", "IMPORT", "QUEUED", "RUNNING", "SAVED", "SAVING", "TRAINING", "Job",
            "JobBusyError", "cancel", "current_job", "place_in_queue", "submit_finetune", "submit_import",
-           "submit_training", "waiting_jobs"]
+           "submit_training", "training_unavailable", "waiting_jobs"]

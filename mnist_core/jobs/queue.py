@@ -16,6 +16,7 @@ Before a visitor's job starts and after it saves, the store's quota makes room (
 here in the server's process. Whatever goes wrong after a job, the next one starts.
 """
 
+import importlib.util
 import io
 import os
 import sys
@@ -34,6 +35,25 @@ from mnist_core.runs.store import IN_TRAINING, StoreError, check_keras_file, che
 # A training leaves one core to the people drawing (on a one-core machine it takes the only
 # one) and gives way to them: a lower CPU priority.
 TRAINING_THREADS, TRAINING_NICE = max(1, (os.cpu_count() or 2) - 1), 10
+
+
+TRAINING_PYTHONS = "3.11-3.13"  # the Pythons TensorFlow (requirements.txt) has a release for
+
+
+def training_unavailable() -> str | None:
+    """Why this server cannot train, import or fine-tune (no TensorFlow for its Python), or None.
+    Looked up without importing TensorFlow: the server never does."""
+    if importlib.util.find_spec("tensorflow") is not None:
+        return None
+    version = ".".join(map(str, sys.version_info[:2]))
+    return (f"training needs TensorFlow, which is not installed here: it has no release for Python {version}, "
+            f"which this server runs. Run the app on Python {TRAINING_PYTHONS} to train, import or fine-tune a "
+            "network; drawing, Explore and Models work as they are")
+
+
+def _check_training_available() -> None:
+    if (reason := training_unavailable()) is not None:
+        raise ConfigError(reason)
 
 
 class JobBusyError(RuntimeError):
@@ -159,13 +179,15 @@ def submit_training(config: TrainConfig, name: str, owner: str | None = None, li
                     nice: int = TRAINING_NICE, client: str | None = None) -> Job:
     """Start `config` in a child process, or queue it while another job runs; the job either way.
 
-    ConfigError for bad values, or values beyond `limits`; JobBusyError when it cannot wait.
+    ConfigError for bad values, or values beyond `limits`, or on a Python without TensorFlow
+    (training_unavailable); JobBusyError when it cannot wait.
     `owner` is the submitting session's owner id and `client` its access.Session.client_key;
     `data` an mnist.npz path (default: the
     child's $MNIST_PATH, then the download); `threads` caps TensorFlow's threads (0 = all
     cores), and `nice` lowers the child's priority.
     """
     check_training(validate(config), limits)
+    _check_training_available()
     store = Path(store or store_dir()).resolve()
     command = training_command(config, name, data, store, threads, nice) + _owner_flags(owner, limits)
     return _submit(Job(name=name, store=store, command=command, config=config, owner=owner, limits=limits,
@@ -185,6 +207,7 @@ def submit_import(keras_file: bytes, name: str, owner: str | None = None, limits
     now or when its turn comes; as submit_training, and StoreError when the file is not one. Its
     cost is estimated from its weights (access.import_seconds): the queue's ETA, and a visitor's
     budget, which refuses a network too large to evaluate in it."""
+    _check_training_available()
     check_keras_file(io.BytesIO(keras_file), "the file")
     weights = weight_bytes(keras_file)
     check_import(weights, limits)
@@ -202,6 +225,7 @@ def submit_finetune(personal, parent: str, name: str, owner: str | None = None, 
     """Teach a copy of the run `parent` the PersonalSet `personal`, saved as the run `name`, in a
     child process (`python -m mnist_core finetune`), now or when its turn comes; as submit_training.
     A fine-tune's cost is fixed and small (training/finetune.py), so a visitor's budget always allows it."""
+    _check_training_available()
     store = Path(store or store_dir()).resolve()
     command = (child_command(["finetune", "--model", parent, "--progress", "json"], name, store, data, threads, nice)
                + _owner_flags(owner, limits) + ["--examples"])  # job.launch appends the file

@@ -250,3 +250,40 @@ def test_a_download_whose_file_is_evicted_mid_read_says_so(store, monkeypatch):
     assert "going was deleted just now (the store keeps a few visitors' runs); nothing to download." in page_text(a)
     monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
     assert "Download .keras" in [b.label for b in select(a, "going").get("download_button")]
+
+
+def test_on_a_python_without_tensorflow_training_says_what_it_needs_and_the_rest_works(store, monkeypatch):
+    """TensorFlow 2.21 has no release for Python 3.14: requirements.txt installs without it there,
+    and the server, which never imports it, serves everything but training, imports and fine-tunes."""
+    import sys
+
+    import numpy as np
+
+    from mnist_core.config import ConfigError, make_config
+    from tests.support.apptest import canvas_value
+    from tests.support.data import draw_digit
+
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # importlib.util.find_spec then finds none
+    reason = jobs.training_unavailable()
+    version = ".".join(map(str, sys.version_info[:2]))
+    assert reason == (f"training needs TensorFlow, which is not installed here: it has no release for Python {version}, "
+                      "which this server runs. Run the app on Python 3.11-3.13 to train, import or fine-tune a "
+                      "network; drawing, Explore and Models work as they are")
+    for submit in (lambda: jobs.submit_training(make_config("quick"), "t"),
+                   lambda: jobs.submit_import(b"PK", "i"),
+                   lambda: jobs.submit_finetune(None, "default", "f")):
+        with pytest.raises(ConfigError, match="^training needs TensorFlow"):
+            submit()
+    train = app_test("train")
+    assert "Training needs TensorFlow, which is not installed here" in page_text(train)
+    assert next(x for x in train.button if x.label == "Start training").disabled
+    models = app_test("models")
+    assert "Importing needs TensorFlow, which is not installed here" in page_text(models)
+    assert next(x for x in models.button if x.label == "Import").disabled
+    seven = np.zeros((280, 280, 4), np.uint8)
+    seven[..., 3], seven[..., :3] = np.asarray(draw_digit()), 255  # white ink on the canvas, as drawn
+    draw = app_test("draw")
+    draw.session_state["canvas-0"] = canvas_value(seven)
+    assert "Model default · from the drawing" in "".join(h.proto.body for h in draw.run().get("html"))
+    explore = app_test("explore")
+    assert "mistakes in 10,000 test images" in page_text(explore) and not explore.exception
