@@ -138,15 +138,17 @@ def put(upload_url: str, token: str, name: str, content: bytes, kind: str) -> in
 
 
 def widget_ids(frames: list[bytes]) -> tuple[str | None, str | None, str | None]:
-    """(session id, canvas widget id, uploader widget id) from the frames of a first run of /draw."""
+    """(session id, canvas widget id, picture uploader's widget id) from the frames of a first run
+    of /draw (the page has another uploader, for a person's digits as .npz: not that one)."""
     session = canvas = uploader = None
     for frame in frames:
         message = ForwardMsg.FromString(frame)
         if message.WhichOneof("type") == "new_session":
             session = message.new_session.initialize.session_id
         elif message.WhichOneof("type") == "delta" and message.delta.WhichOneof("type") == "new_element":
-            if message.delta.new_element.WhichOneof("type") == "file_uploader":
-                uploader = message.delta.new_element.file_uploader.id
+            element = message.delta.new_element
+            if element.WhichOneof("type") == "file_uploader" and ".png" in element.file_uploader.type:
+                uploader = element.file_uploader.id
         found = re.search(rb"\$\$ID-[0-9a-f]+-canvas-0", frame)  # the canvas's widget id, as drawing_sessions finds it
         canvas = found.group().decode() if found else canvas
     return session, canvas, uploader

@@ -1,6 +1,7 @@
 """The app started as Streamlit Community Cloud starts it, measured against a deployment's goals.
 
-    python -m bench.measure.cloud [--seconds 60] [--sessions 20] [--reuse-venv] [--skip-training] [--data PATH]
+    python -m bench.measure.cloud [--seconds 60] [--sessions 20] [--idle-sessions 200] [--reuse-venv]
+                                  [--skip-training] [--data PATH]
 
 As on Cloud: a virtual environment made from requirements.txt only (--venv, remade unless
 --reuse-venv), `streamlit run streamlit_app.py` from the repository root with that environment's
@@ -17,6 +18,9 @@ The bench itself (Chromium, websocket clients) runs in the development environme
    training running, while two hostile clients (bench/harness/hostile_clients.py) each send an
    81-megapixel canvas payload and a 16-megapixel upload every second: strokes, errors, latency,
    and the server's peak RSS meanwhile.
+5. --idle-sessions (200) sessions that each upload a 16-megapixel JPEG on the Draw page and then
+   sit idle with their websocket open (bench/harness/idle_uploads.py): the server's RSS with all
+   of them connected, and its peak meanwhile.
 --skip-training leaves out 3 and the training during 4. Exits 1 if a goal is missed.
 """
 
@@ -45,6 +49,7 @@ from playwright.sync_api import sync_playwright
 from bench.harness.browser import ROOT, draw_stroke, free_port, launch_chromium, seven_strokes
 from bench.harness.drawing_sessions import run as drawing_load
 from bench.harness.hostile_clients import while_attacking
+from bench.harness.idle_uploads import idle_uploaders
 from bench.harness.paths import SHARED_DATA
 
 def cloud_venv(path: Path, reuse: bool) -> Path:
@@ -243,6 +248,8 @@ def measure(python: Path, data: Path, args, work: Path, goals: list) -> None:
                     (latencies, errors, cpu, _), tallies = thread.submit(asyncio.run, while_attacking(
                         url, drawing_load(url, psutil.Process(process.pid), load))).result()
                 report_load(goals, args, latencies, errors, cpu, peaks, tallies)
+                if args.idle_sessions:
+                    idle_phase(goals, args, url, process)
 
 
 def report_load(goals: list, args, latencies: list, errors: list, cpu: float, peaks: dict, tallies: list) -> None:
@@ -265,10 +272,32 @@ def report_load(goals: list, args, latencies: list, errors: list, cpu: float, pe
           "no exception, none unanswered")
 
 
+def idle_phase(goals: list, args, url: str, process) -> None:
+    """--idle-sessions sessions that each uploaded a 16-megapixel JPEG, then sit idle, connected."""
+    held = {}
+
+    def while_idle():
+        time.sleep(5)  # let the last reruns' garbage go
+        held["server"] = rss(process)[0]
+
+    began = time.perf_counter()
+    with peak_rss(process) as peaks, ThreadPoolExecutor(1) as thread:
+        tally = thread.submit(asyncio.run, idle_uploaders(url, args.idle_sessions, while_idle)).result()
+    answers = dict(tally.upload)
+    fine = answers == {"huge.jpg: read": args.idle_sessions} and not tally.problems
+    check(goals, f"{args.idle_sessions} idle sessions that each uploaded a 16-megapixel JPEG",
+          f"server {held.get('server', float('nan')):.0f} MB with all connected, peak {peaks['server']:.0f} MB; "
+          f"{time.perf_counter() - began:.0f} s to open them; uploads {answers}"
+          + (f"; problems: {tally.problems[:3]}" if tally.problems else ""),
+          fine and peaks["server"] <= 400, "≤ 400 MB, each upload read")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--idle-sessions", type=int, default=200,
+                        help="sessions that upload a 16-megapixel JPEG and sit idle (0: none)")
     parser.add_argument("--venv", type=Path, default=Path("/tmp/cloud-venv"))
     parser.add_argument("--reuse-venv", action="store_true", help="use --venv as it is if it exists")
     parser.add_argument("--skip-training", action="store_true", help="no training: a quick run")
