@@ -83,9 +83,10 @@ def draw_stroke(page, points: list[tuple[float, float]], canvas_index: int = 0) 
     page.mouse.up()
 
 
-def touch_stroke(page, points: list[tuple[float, float]], canvas_index: int = 0) -> None:
-    """Draw `points` with a finger: real touch events (Chrome DevTools), as a phone sends them."""
-    box = page.locator("canvas.upper-canvas").nth(canvas_index).bounding_box()
+def touch_stroke(page, points: list[tuple[float, float]], canvas_index: int = 0, box: dict | None = None) -> None:
+    """Draw `points` with a finger: real touch events (Chrome DevTools), as a phone sends them;
+    `box`: where the finger believes the canvas is (default: where it is now)."""
+    box = box or page.locator("canvas.upper-canvas").nth(canvas_index).bounding_box()
     devtools = page.context.new_cdp_session(page)
     for kind, (x, y) in [("touchStart", points[0]), *[("touchMove", p) for p in points[1:]]]:
         devtools.send("Input.dispatchTouchEvent",

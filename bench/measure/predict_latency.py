@@ -3,7 +3,8 @@
     python -m bench.measure.predict_latency [--model NAME] [--calls 2000]
 
 The inputs are 280x280 canvas images, gray or RGBA (from bench/harness/canvas_digits.py), read as the Draw page
-reads them (at three stroke widths when the run's card says so). Baselines measured in the
+reads them (at three stroke widths when the run's card says so, and through the run's digit detector
+when it has one); RGBA, what the canvas sends, is also timed alone. Baselines measured in the
 same run on the same images: Keras' `model.predict` per image (what many demos do) and a
 direct Keras call `model(x, training=False)`.
 """
@@ -49,7 +50,10 @@ def main() -> None:
     images = [image for image, _, _ in canvas_digits(x_test, y_test, 200, seed=1)]
     inputs = [to_model_input(image) for image in images]
     print(f"model {clf.name}, 280x280 canvas images")
-    ours = report("clf.predict (preprocess + ONNX Runtime)", timings(clf.predict, images, args.calls))
+    detector = " + digit detector" if clf.detector is not None else ""
+    ours = report(f"clf.predict (preprocess + ONNX Runtime{detector})", timings(clf.predict, images, args.calls))
+    rgba = [image for image in images if image.ndim == 3 and image.shape[2] == 4]
+    report(f"  on RGBA canvas arrays alone ({len(rgba)} of {len(images)})", timings(clf.predict, rgba, args.calls))
     report("  of which preprocessing", timings(to_model_input, images, args.calls))
     reading = "three widths if unsure" if clf.card.three_widths else "one read"
     report(f"  of which ONNX Runtime ({reading})", timings(clf.probabilities, inputs, args.calls))

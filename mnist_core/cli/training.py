@@ -20,7 +20,8 @@ from mnist_core.data import load_arrays, load_mnist
 from mnist_core.training.nondigits import load_handwritten
 from mnist_core.training.importing import import_keras
 from mnist_core.training.saving import recover_abandoned, save_trained
-from mnist_core.runs.store import checkpoint_epochs, check_new_name, find_run, remove_stale_temporaries, store_dir
+from mnist_core.runs.store import (StoreError, check_new_name, checkpoint_epochs, find_run, remove_stale_temporaries,
+                                   store_dir)
 from mnist_core.progress import BATCH, STOPPED
 
 
@@ -178,7 +179,12 @@ def cmd_finetune(args) -> int:
                          personal=personal_figures)
     detector, detector_figures = fit_detector(teaching.result.model, *held_out_split(mnist["x_train"]), args.seed)
     card = dataclasses.replace(card, detector=detector_figures)
-    views = test_set_views(teaching.result.model, mnist["x_test"], mnist["y_test"], figures.test_probabilities)
+    try:
+        parent_map = parent_run.digit_map()  # the copy's test digits are placed on it: seconds, not a new t-SNE
+    except StoreError:
+        parent_map = None
+    views = test_set_views(teaching.result.model, mnist["x_test"], mnist["y_test"], figures.test_probabilities,
+                           parent_map)
     saved = save_model(teaching.result.model, card, *views, store, detector)
     if json_mode:
         _emit(protocol.Saved(saved.name, figures.mnist_after))

@@ -69,7 +69,7 @@ def fit_detector(model, x_train: np.ndarray, x_held_out: np.ndarray, seed: int =
     network never trained on), measured on those and on non-digits of another seed."""
     rng = np.random.default_rng(seed)
     digits = x_train[rng.choice(len(x_train), min(DIGITS, len(x_train)), replace=False)]
-    others = nondigit_images(OTHERS, seed + 1, x_train, handwritten)
+    others = nondigit_images(min(OTHERS, len(digits)), seed + 1, x_train, handwritten)
     mean, scale, weights, bias = logistic_regression(_inputs(model, digits), _inputs(model, others))
     detector = DigitDetector(mean, scale, weights, bias, threshold=0.0)
     kept_scores = detector.input_scores(_inputs(model, x_held_out))
@@ -83,4 +83,5 @@ def fit_detector(model, x_train: np.ndarray, x_held_out: np.ndarray, seed: int =
 
 def held_out_split(x_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(fit on, threshold on) for a network whose validation digits are unknown (an import, a fine-tune)."""
-    return x_train[:-HELD_OUT], x_train[-HELD_OUT:]
+    held_out = min(HELD_OUT, len(x_train) // 10)
+    return x_train[:-held_out], x_train[-held_out:]

@@ -22,7 +22,7 @@ from mnist_core.reading.detector import DigitDetector, write_detector
 from mnist_core.config import ConfigError
 from mnist_core.data import load_mnist
 from mnist_core.evaluate import evaluate_probabilities
-from mnist_core.runs.digit_map import DigitMap, compute_map, write_map
+from mnist_core.runs.digit_map import DigitMap, compute_map, map_like, write_map
 from mnist_core.runs.gallery import Gallery, GalleryError, build_gallery, check_gallery, write_gallery
 from mnist_core.runs.store import (BUNDLED_DIR, MODEL_FILE, ONNX_FILE, UNSAVED_PREFIX, StoredRun, StoreError,
                                    check_new_name, hidden_folder, read_run, store_dir)
@@ -51,13 +51,17 @@ def training_card(result, name: str, test_accuracy: float, **fields) -> RunCard:
                     batch_history=list(result.batch_history), **fields)
 
 
-def test_set_views(model, x_test: np.ndarray, y_test: np.ndarray,
-                   probabilities: np.ndarray) -> tuple[Gallery, DigitMap | None]:
-    """What a run keeps of the test set for Explore: its gallery of `probabilities`, and its map
-    (None, with a warning, if the map cannot be made: a run is worth saving without one)."""
+def test_set_views(model, x_test: np.ndarray, y_test: np.ndarray, probabilities: np.ndarray,
+                   parent_map: DigitMap | None = None) -> tuple[Gallery, DigitMap | None]:
+    """What a run keeps of the test set for Explore: its gallery of `probabilities`, and its map,
+    placed on `parent_map` when the network is a copy of that map's (None, with a warning, if the
+    map cannot be made: a run is worth saving without one)."""
     gallery = build_gallery(x_test, y_test, probabilities)
     try:
-        return gallery, compute_map(model_features(model, x_test))
+        features = model_features(model, x_test)
+        if parent_map is not None and len(parent_map.xy) == len(x_test):
+            return gallery, map_like(parent_map, features)
+        return gallery, compute_map(features)
     except Exception as exc:
         sys.stderr.write(f"warning: no map of the test set for this run: {type(exc).__name__}: {exc}\n")
         return gallery, None

@@ -72,6 +72,47 @@ def test_on_a_phone_the_answer_stays_in_view_while_drawing(playwright, browser, 
     context.close()
 
 
+def test_on_a_phone_the_canvas_stays_under_the_finger(playwright, browser, server):
+    """A 7 in two touch strokes, the second drawn where the finger saw the canvas before the first:
+    the answer appearing after the first stroke must not push the canvas down."""
+    context = browser.new_context(**playwright.devices["Pixel 7"])
+    page = context.new_page()
+    open_page(page, server, "/draw")
+    canvas = page.locator("canvas.upper-canvas")
+    before = canvas.bounding_box()
+    bar, diagonal = [(80 + 6 * i, 30) for i in range(21)], [(200 - 4 * i, 30 + 11 * i) for i in range(21)]
+    touch_stroke(page, bar, box=before)
+    expect(page.get_by_test_id("answer-on-a-phone")).not_to_have_text("Draw a digit below", timeout=30_000)
+    assert canvas.bounding_box() == before
+    touch_stroke(page, diagonal, box=before)
+    expect(page.get_by_text(stroke_label(2))).to_be_attached(timeout=30_000)
+    assert canvas.bounding_box() == before
+    inked = page.evaluate("""points => {
+        const canvas = document.querySelector('canvas.lower-canvas'), ratio = canvas.width / canvas.clientWidth;
+        const context = canvas.getContext('2d');
+        return points.map(([x, y]) => context.getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data[3]);
+    }""", [bar[10], diagonal[10], bar[0], diagonal[-1]])
+    assert all(alpha > 0 for alpha in inked), inked  # both strokes, start to end, are on the canvas
+    context.close()
+
+
+def test_a_letter_is_answered_honestly(page, server):
+    """A drawing that is no digit gets "That doesn't look like a digit", the closest digit small."""
+    open_page(page, server, "/draw")
+    page.locator("canvas.upper-canvas").first.wait_for()
+    for stroke in W_STROKES:
+        draw_stroke(page, stroke)
+    expect(page.get_by_test_id("not-a-digit")).to_have_text("That doesn't look like a digit", timeout=15_000)
+    expect(page.get_by_text("Closest digit:")).to_be_visible()
+    expect(page.get_by_text("It is a digit: it's a …")).to_be_visible()  # teaching it otherwise stays possible
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SHOTS / "draw-not-a-digit.png", full_page=True)
+
+
+W_STROKES = [[(40 + 5 * i, 50 + 9 * i) for i in range(20)] + [(140 + 3 * i, 230 - 9 * i) for i in range(14)]
+             + [(182 + 3 * i, 104 + 9 * i) for i in range(14)] + [(224 + 2 * i, 230 - 9 * i) for i in range(20)]]
+
+
 def open_page(page, server, path):
     page.goto(server + path)
     page.locator("h1").first.wait_for()

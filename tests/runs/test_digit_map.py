@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mnist_core.runs import digit_map
-from mnist_core.runs.digit_map import MAP_FILE, MapError, compute_map, place, read_map, write_map
+from mnist_core.runs.digit_map import MAP_FILE, MapError, check_map, compute_map, map_like, place, read_map, write_map
 
 
 def clustered_features(per_cluster: int = 80, clusters: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -77,3 +77,15 @@ def test_bad_maps_are_refused_with_a_message(made, tmp_path):
         read_map(tmp_path)
     with pytest.raises(MapError, match="features must be finite"):
         compute_map(np.full((10, 4), np.nan, np.float32))
+
+
+def test_a_copys_map_places_each_digit_where_its_parent_had_it(made):
+    m, features, kinds = made
+    copy = map_like(m, features + np.random.default_rng(1).normal(0, 0.05, features.shape).astype(np.float32))
+    check_map(copy, "the copy's map", count=240)
+    np.testing.assert_array_equal(copy.mean, m.mean)  # the parent's PCA: a drawing is placed as on the parent's
+    moved = np.linalg.norm(copy.xy - m.xy, axis=1)
+    spread = np.linalg.norm(m.xy - m.xy.mean(axis=0), axis=1).mean()
+    assert np.median(moved) < 0.2 * spread  # each digit lands among its own neighbours
+    own = [(np.linalg.norm(copy.xy[kinds == k].mean(axis=0) - m.xy[kinds == k].mean(axis=0))) for k in range(3)]
+    assert max(own) < 0.2 * spread
