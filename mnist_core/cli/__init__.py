@@ -10,6 +10,7 @@ import numpy as np
 from mnist_core.config import PRESETS, ConfigError, TrainConfig
 from mnist_core.data import DatasetError, load_test_set
 from mnist_core.evaluate import compare_probabilities, confusion_sentences, evaluate_probabilities, plural, suspicious_labels
+from mnist_core.reading.detector import DetectorError
 from mnist_core.reading.explain import explain_file, explanation_text
 from mnist_core.reading.predict import load_classifier
 from mnist_core.reading.preprocess import DrawingError, read_image
@@ -202,6 +203,6 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DatasetError, StoreError, PersonalSetError) as exc:
+    except (ConfigError, DatasetError, DetectorError, StoreError, PersonalSetError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -152,7 +152,8 @@ def cmd_finetune(args) -> int:
     """Teach a copy of a run the digits in --examples (finetune.teach) and save it as the run --name,
     its card naming its parent."""
     from mnist_core.personal import read_examples
-    from mnist_core.training.detector_fit import fit_detector, held_out_split
+    from mnist_core.reading.detector import read_detector
+    from mnist_core.training.detector_fit import COPY_HELD_OUT, fit_detector, held_out_split, rethreshold
     from mnist_core.training.finetune import teach
     from mnist_core.training.saving import save_model, test_set_views, training_card
 
@@ -177,7 +178,12 @@ def cmd_finetune(args) -> int:
     card = training_card(teaching.result, args.name, figures.mnist_after, command=command, owner=args.owner,
                          temporary=args.temporary, three_widths=teaching.three_widths, parent=parent_run.name,
                          personal=personal_figures)
-    detector, detector_figures = fit_detector(teaching.result.model, *held_out_split(mnist["x_train"]), args.seed)
+    model, x_train = teaching.result.model, mnist["x_train"]
+    parent_detector = read_detector(parent_run.path, f"run {parent_run.name!r}")
+    if parent_detector is not None:
+        detector, detector_figures = rethreshold(parent_detector, model, x_train[-COPY_HELD_OUT:], args.seed)
+    else:
+        detector, detector_figures = fit_detector(model, *held_out_split(x_train), args.seed)
     card = dataclasses.replace(card, detector=detector_figures)
     try:
         parent_map = parent_run.digit_map()  # the copy's test digits are placed on it: seconds, not a new t-SNE

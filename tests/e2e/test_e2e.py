@@ -196,7 +196,7 @@ def test_start_and_stop_a_training(page, browser, server):
     open_page(page, server, "/draw")  # leave the page and come back: the run is still going
     open_page(page, server, "/train")
     expect(page.get_by_text("Run e2e-stopped · seed-mlp · running")).to_be_visible()
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.get_by_text("Saved e2e-stopped (stopped)")).to_be_visible(timeout=60_000)
     page.screenshot(path=SHOTS / "train-stopped.png", full_page=True)
     open_page(page, server, "/models")
