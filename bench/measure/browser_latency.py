@@ -92,7 +92,7 @@ def main() -> None:
                 page.wait_for_function("() => [...document.querySelectorAll('input')].some("
                                        "i => i.value.startsWith('best-'))")  # the form shows the best preset
                 page.get_by_label("Epochs", exact=True).fill("1")
-                page.get_by_label("Training images (0 = all)").fill("20000")
+                page.get_by_role("spinbutton", name="Training images (0 = all)", exact=True).fill("20000")
                 page.get_by_label("Run name").fill("bench-memory")
                 peak, peak_total = [serving], [serving]
                 done = threading.Event()

@@ -191,8 +191,8 @@ def train_from_page(page, url: str, name: str, timeout_s: float) -> str:
     page.get_by_role("option", name=re.compile("^best")).click()
     page.wait_for_function("() => [...document.querySelectorAll('input')].some(i => i.value.startsWith('best-'))",
                            timeout=30_000)  # the form shows the best preset
-    page.get_by_label("Epochs", exact=True).fill("1")
-    page.get_by_label("Training images (0 = all)").fill("20000")
+    page.get_by_role("spinbutton", name="Epochs", exact=True).fill("1")  # not its Help button
+    page.get_by_role("spinbutton", name="Training images (0 = all)", exact=True).fill("20000")
     page.get_by_label("Run name").fill(name)
     page.get_by_role("button", name="Start training").click()
     outcome = page.get_by_text(f"Saved {name}").or_(page.get_by_text("Not started")).or_(
