@@ -36,6 +36,8 @@ class RunCard:
     parent: str | None = None  # a fine-tuned copy's parent run
     personal: dict | None = None  # a fine-tune's figures: taught, held_out, counts, personal_before/after, mnist_before
     detector: dict | None = None  # its digit detector's figures when saved: threshold, digits_kept, others_flagged, auroc
+    imported: dict | None = None  # a network brought in from a file: its architecture, input_shape, pixel_scale,
+    # softmax_added (training/importing.py imported_figures)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -45,7 +47,7 @@ _TYPES = {"test_accuracy": (int, float), "wall_time_seconds": (int, float), "epo
           "preset": str, "ended": str, "created": str, "hyperparameters": dict, "history": dict, "versions": dict,
           "batch_history": list, "temporary": bool, "three_widths": bool, "command": (str, type(None)),
           "owner": (str, type(None)), "parent": (str, type(None)), "personal": (dict, type(None)),
-          "detector": (dict, type(None))}
+          "detector": (dict, type(None)), "imported": (dict, type(None))}
 
 
 def _fits(key: str, value) -> bool:
@@ -73,6 +75,7 @@ def write_card(card: RunCard, folder: Path) -> None:
     handle, temp = tempfile.mkstemp(prefix=".card-", suffix=".json", dir=folder)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
+            os.fchmod(out.fileno(), 0o644)  # like every other file of a run, not mkstemp's 0600
             json.dump(card.to_dict(), out, indent=1)
             out.flush()
             os.fsync(out.fileno())

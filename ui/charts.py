@@ -93,9 +93,9 @@ def answer_on_a_phone(prediction=None) -> str:
     else:
         line = "<b>Not a digit?</b> Closest: " + str(prediction.digit)
     return ("<style>.answer-on-a-phone{display:none}"
-            "@media (max-width: 640px){.answer-on-a-phone{display:flex}}</style>"
+            "@media (max-width: 640px){.answer-on-a-phone{display:block}}</style>"
             "<div class='answer-on-a-phone' data-testid='answer-on-a-phone' style='font-size:1.25rem;height:3rem;"
-            f"align-items:center;overflow:hidden'>{line}</div>")
+            f"line-height:3rem;white-space:nowrap;overflow:hidden'>{line}</div>")
 
 
 def feature_map_tiles(maps: np.ndarray, columns: int = 16, scale: int = 3) -> np.ndarray:

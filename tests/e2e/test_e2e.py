@@ -27,7 +27,9 @@ PAGES = {"home": ("/", "100 test digits ship with the app"),
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with streamlit_server(tmp_path_factory.mktemp("store"), env={"MNIST_PATH": str(mnist_file())}) as (url, _):
+    """The app as the README starts it on one's own machine: its person is local (no limits)."""
+    env = {"MNIST_PATH": str(mnist_file()), "MNIST_STUDIO_ACCESS": "local"}
+    with streamlit_server(tmp_path_factory.mktemp("store"), env=env) as (url, _):
         yield url
 
 
@@ -87,9 +89,10 @@ def test_on_a_phone_the_canvas_stays_under_the_finger(playwright, browser, serve
     touch_stroke(page, diagonal, box=before)
     expect(page.get_by_text(stroke_label(2))).to_be_attached(timeout=30_000)
     assert canvas.bounding_box() == before
-    inked = page.evaluate("""points => {
-        const canvas = document.querySelector('canvas.lower-canvas'), ratio = canvas.width / canvas.clientWidth;
-        const context = canvas.getContext('2d');
+    inked = canvas.evaluate("""(upper, points) => {
+        // fabric.js draws finished strokes on the canvas beside the one that takes the touches
+        const drawn = [...upper.parentElement.querySelectorAll('canvas')].find(c => c !== upper);
+        const ratio = drawn.width / drawn.clientWidth, context = drawn.getContext('2d');
         return points.map(([x, y]) => context.getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data[3]);
     }""", [bar[10], diagonal[10], bar[0], diagonal[-1]])
     assert all(alpha > 0 for alpha in inked), inked  # both strokes, start to end, are on the canvas
@@ -185,7 +188,7 @@ def test_start_and_stop_a_training(page, browser, server):
     """The one training through the UI end to end (the Train page's texts: test_sharing)."""
     first_tab = browser.new_page()
     open_page(first_tab, server, "/train")
-    first_tab.get_by_label("Training images (0 = all)").fill("20000")
+    first_tab.get_by_role("spinbutton", name="Training images (0 = all)", exact=True).fill("20000")
     first_tab.get_by_label("Epochs", exact=True).fill("200")  # far more than the test lasts: Stop ends it
     first_tab.get_by_label("Run name").fill("e2e-stopped")
     first_tab.get_by_role("button", name="Start training").click()
