@@ -45,7 +45,7 @@ def main() -> None:
     predict_ms, explain_ms, picture_ms = np.empty((3, args.calls))
     for i in range(args.calls):
         predict_ms[i], prediction = timed(clf.predict, images[i % len(images)])
-        explain_ms[i], explanation = timed(explain, clf, prediction.model_input, args.segments)
+        explain_ms[i], explanation = timed(explain, clf.reader, prediction.model_input, args.segments)
         picture_ms[i], _ = timed(saliency_image, explanation)
     print(f"model {clf.name}, {len(images)} canvas drawings, {args.segments} stroke pieces "
           f"({args.segments + 1} images per explain call)")
