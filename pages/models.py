@@ -1,12 +1,13 @@
-"""Models: every saved run; make one active, compare curves, download, delete your own, upload a .keras file."""
+"""Models: every saved run; make one active, compare curves, download, delete your own, upload a network."""
 
 import pandas as pd
 import streamlit as st
 
 from mnist_core import ConfigError, StoreError, delete_run, find_run, jobs
 from mnist_core.jobs.access import VISITOR, VISITOR_LIMITS
-from mnist_core.runs.store import MAX_FILE_BYTES
-from mnist_core.runs.store import DEFAULT_MODEL
+from mnist_core.runs.architecture import MAX_PARAMETERS
+from mnist_core.runs.network_file import check_upload
+from mnist_core.runs.store import DEFAULT_MODEL, MAX_FILE_BYTES
 from ui import active_model, charts, deep_link, loaders
 from ui.access import session
 from ui.model_card import model_card, training_time
@@ -121,21 +122,22 @@ else:
         no.button("Cancel", on_click=lambda: st.session_state.update(confirm_delete=None))
     model_card(chosen.card)
 
-st.subheader("Upload a .keras file")
-st.caption("A network downloaded from this app (or any Keras network from 28x28x1 images to ten probabilities). "
-           "It is checked, evaluated on the MNIST test set and saved as a run of yours, in the background, when "
-           "its turn comes after the trainings on the Train page.")
+st.subheader("Upload a network")
+st.caption('Your own Keras network for MNIST, saved in a notebook with `model.save("mine.keras")` (or an older '
+           '.h5), or a run downloaded here: inputs 28x28, 28x28x1, 1x28x28 or 784, ordinary layers, at most '
+           f'{MAX_PARAMETERS / 1e6:g} million parameters. It is imported in the background, after the trainings.')
 importing_unavailable = jobs.training_unavailable()
 if importing_unavailable is not None:
     st.warning("Importing " + importing_unavailable.removeprefix("training ") + ".", icon=":material/block:")
 with st.form("upload-form", clear_on_submit=True):
-    upload = st.file_uploader("Model file", type=["keras"], max_upload_size=max(1, MAX_FILE_BYTES // 2**20))
+    upload = st.file_uploader("Network file", type=["keras", "h5"], max_upload_size=max(1, MAX_FILE_BYTES // 2**20))
     upload_name = st.text_input("Run name", max_chars=64)
     uploaded = st.form_submit_button("Import", icon=":material/upload:", disabled=importing_unavailable is not None)
 if uploaded:
     try:
         if upload is None:
-            raise ConfigError("choose a .keras file first")
+            raise ConfigError("choose a .keras or .h5 file first")
+        check_upload(upload.getvalue(), "the file")  # refused now, by the rule it breaks, rather than in the queue
         job = jobs.submit_import(upload.getvalue(), upload_name.strip(), owner=me.owner_id, limits=me.limits,
                                  client=me.client_key)
         st.session_state.my_job = job

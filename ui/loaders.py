@@ -6,6 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from mnist_core import DatasetError, StoreError, data, list_runs, load_classifier
+from mnist_core.reading.model_cache import BoundedCache
 from mnist_core.runs.digit_map import read_map
 from mnist_core.runs.gallery import read_gallery
 from mnist_core.runs.store import BUNDLED_DIR, store_dir
@@ -22,15 +23,24 @@ def identity(folder: Path) -> int:
     return hash((stat.st_ino, stat.st_ctime_ns))
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
-def _classifier(name: str, identity: int):
-    return load_classifier(name)
+_MODELS = BoundedCache()  # one for the server (a module is imported once), bounded by count and bytes
+
+
+def _load(name: str):
+    """(the run's classifier, its ONNX file's bytes: what its session holds)."""
+    with st.spinner("Loading the model…"):
+        loaded = load_classifier(name)
+    try:
+        return loaded, loaded.run.onnx_path.stat().st_size
+    except OSError:  # deleted since (an eviction): the session is loaded all the same
+        return loaded, 0
 
 
 def classifier(name: str):
-    """One ONNX Runtime session per saved run per server, shared by all sessions; a few at most."""
+    """One ONNX Runtime session per saved run per server, shared by all sessions; a few at most
+    (reading/model_cache.py)."""
     folder = BUNDLED_DIR / name if (BUNDLED_DIR / name).is_dir() else store_dir() / name
-    return _classifier(name, identity(folder))
+    return _MODELS.get((name, identity(folder)), lambda: _load(name))
 
 
 @st.cache_resource(show_spinner="Loading the MNIST test set…")

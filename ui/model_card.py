@@ -23,6 +23,18 @@ def hyperparameter_line(card: RunCard) -> str:
                       + ([f"trained with `{card.command}`"] if card.command else []))
 
 
+def imported_line(card: RunCard) -> str | None:
+    """What a network brought in from a file is and how the app reads it; None for the app's own."""
+    if not (imported := card.imported):
+        return None
+    scale = imported.get("pixel_scale", "?")
+    softmax = ("a softmax added (it answered logits)" if imported.get("softmax_added")
+               else "its own softmax")
+    return (f"Imported network: {imported.get('description', '?')} · {card.parameters:,} parameters · input "
+            f"{tuple(imported.get('input_shape', ()))} · pixels at {scale} (the scale it reads MNIST best at) · "
+            f"{softmax}.")
+
+
 def model_card(card: RunCard) -> None:
     """Preset, accuracy, size and training time, then the epoch curves."""
     cols = st.columns(4)
@@ -32,6 +44,8 @@ def model_card(card: RunCard) -> None:
     cols[3].metric("Training time", training_time(card.wall_time_seconds),
                    help=f"{card.epochs_done} epochs, {card.ended}")
     st.caption(hyperparameter_line(card))
+    if line := imported_line(card):
+        st.caption(line)
     if (taught := card.personal) and taught.get("held_out"):
         held, before, after = taught["held_out"], taught["personal_before"], taught["personal_after"]
         st.caption(f"Fine-tuned from {card.parent or '?'} on {taught['taught']} of a person's digits; of their "

@@ -19,6 +19,7 @@ from mnist_core.hyperparams import add_flags
 from mnist_core.personal import PersonalSetError
 from mnist_core.cli.training import cmd_finetune, cmd_import, cmd_train
 
+IMPORT_MEMORY_MB = 2000  # an import peaks at 1.4-1.6 GB (bench/measure/notebook_networks.py)
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 
@@ -174,8 +175,11 @@ def parser() -> argparse.ArgumentParser:
     _add_command(commands, "compare", cmd_compare, "compare two saved runs on the test set (from what they store)",
                  (("a",), dict(metavar="A")), (("b",), dict(metavar="B")), as_json)
 
-    import_ = commands.add_parser("import", help="check a .keras file, evaluate it on the test set, save it as a run")
-    import_.add_argument("file", metavar="FILE")
+    import_ = commands.add_parser("import", help="check a .keras or .h5 network, evaluate it on the test set, save "
+                                                 "it as a run")
+    import_.add_argument("file", metavar="FILE", help='a network saved with model.save("mine.keras") (or .h5)')
+    import_.add_argument("--memory-limit", type=int, default=IMPORT_MEMORY_MB, metavar="MB",
+                         help=f"the import's data memory at most (default {IMPORT_MEMORY_MB})")
     import_.add_argument("--name", required=True, help="run name: letters, digits, '.', '_', '-'")
     import_.add_argument("--json", action="store_true", help="print {name, test_accuracy} as JSON")
     _common_flags(import_)

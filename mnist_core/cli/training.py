@@ -137,10 +137,29 @@ def cmd_train(args) -> int:
     return 0
 
 
+def limit_memory(megabytes: int) -> None:
+    """Cap this process's data memory (RLIMIT_DATA: its heap and private mappings, where weights,
+    activations and arrays live) at `megabytes`. An import reads a stranger's network: past the
+    cap its allocations fail, and it ends with a message, rather than take the machine's memory
+    from the server and everyone drawing on it."""
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    limit = megabytes * 2**20 if hard == resource.RLIM_INFINITY else min(megabytes * 2**20, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+
+
 def cmd_import(args) -> int:
+    limit_memory(args.memory_limit)
     _limit(args)
-    saved, accuracy = import_keras(Path(args.file), args.name, Path(args.store) if args.store else None, args.data,
-                                   owner=args.owner, temporary=args.temporary)
+    try:
+        saved, accuracy = import_keras(Path(args.file), args.name, Path(args.store) if args.store else None,
+                                       args.data, owner=args.owner, temporary=args.temporary)
+    except Exception as exc:  # NumPy's MemoryError, TensorFlow's ResourceExhaustedError...
+        if not isinstance(exc, MemoryError) and "ResourceExhausted" not in type(exc).__name__:
+            raise
+        raise StoreError(f"{Path(args.file).name}: importing it takes more than the {args.memory_limit:,} MB an "
+                         f"import may use (rule: an import's memory)") from exc
     if args.json:
         print(protocol.encode(protocol.Saved(saved.name, accuracy)), flush=True)
     else:

@@ -34,6 +34,9 @@ def test_a_downloaded_keras_file_comes_back_as_a_run(tmp_path, store, tiny_npz):
     assert run.card.preset == run.card.ended == "imported" and run.card.test_accuracy == accuracy
     assert (run.card.owner, run.card.temporary) == ("c" * 32, True)
     assert run.card.three_widths is False  # a stranger's network is read as it is
+    imported = run.card.imported
+    assert (imported["input_shape"], imported["pixel_scale"], imported["softmax_added"]) == ([28, 28, 1], "0-1", False)
+    assert imported["description"] == "Flatten → Dense(10, softmax)" and imported["file_format"] == "keras"
     assert np.allclose(run.gallery().probabilities, expected, atol=1e-6)
     assert run.digit_map().xy.shape == (len(y_test), 2)
     served = load_classifier("back-again", store).probabilities(x_test[:5] / 255.0)
@@ -42,23 +45,29 @@ def test_a_downloaded_keras_file_comes_back_as_a_run(tmp_path, store, tiny_npz):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda tmp: keras_file(tmp, input_shape=(32, 32, 1))[0], r"expects input \(32, 32, 1\), not a 28x28 image"),
-    (lambda tmp: keras_file(tmp, input_shape=(28, 28))[0], r"takes input \(28, 28\); a run takes 28x28x1 images"),
-    (lambda tmp: keras_file(tmp, outputs=5)[0], r"gives \(5,\) outputs, not 10 digit probabilities"),
-    (lambda tmp: keras_file(tmp, activation=None)[0], r"its outputs are not probabilities \(end the network with a "
-                                                      r"softmax\)"),
-    (lambda tmp: keras_file(tmp, lambda_layer=True)[0], r"not a loadable Keras model.*(unsafe|safe_mode|Lambda)"),
+    (lambda tmp: keras_file(tmp, input_shape=(32, 32, 1), trained=False)[0],
+     r"^refused.keras: it takes input \(32, 32, 1\); the app reads 28x28 digits as .* \(rule: 28x28 digits in, ten "
+     r"digits out\)$"),
+    (lambda tmp: keras_file(tmp, outputs=5, trained=False)[0],
+     r"it gives \(5,\) outputs, not ten digits \(rule: 28x28 digits in, ten digits out\)$"),
+    (lambda tmp: keras_file(tmp, lambda_layer=True, trained=False)[0],
+     r"layer 'lambda' is a Lambda, not one of the ordinary Keras layers .*\(rule: ordinary Keras layers only\)$"),
+    (lambda tmp: keras_file(tmp, trained=False)[0],
+     r"it reads \d+% of 600 MNIST training digits at the pixel scale it reads best \(0-1: .*\); a network must "
+     r"read 80% \(rule: reads MNIST at one pixel scale\)$"),
 ])
 def test_a_network_that_is_not_an_mnist_classifier_is_refused(tmp_path, store, tiny_npz, make, message):
+    path = make(tmp_path)
     with pytest.raises(StoreError, match=message):
-        import_keras(make(tmp_path), "refused", store, tiny_npz)
+        import_keras(path.rename(path.with_name("refused.keras")), "refused", store, tiny_npz)
     assert not store.exists() or os.listdir(store) == []
 
 
 def test_a_file_that_is_not_a_keras_archive_or_too_large_is_refused_before_keras_opens_it(tmp_path, store):
     garbage = tmp_path / "garbage.keras"
     garbage.write_bytes(b"not a zip at all" * 100)
-    with pytest.raises(StoreError, match=r"^garbage.keras is not a .keras file \(not a zip archive"):
+    with pytest.raises(StoreError, match=r"^garbage.keras is neither a .keras nor an .h5 file; save it from the "
+                                         r'notebook with model.save\("mine.keras"\)$'):
         import_keras(garbage, "refused", store)
     bomb = tmp_path / "bomb.keras"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -68,10 +77,23 @@ def test_a_file_that_is_not_a_keras_archive_or_too_large_is_refused_before_keras
         import_keras(bomb, "refused", store)
     large = tmp_path / "large.keras"
     large.write_bytes(os.urandom(MAX_FILE_BYTES + 1))
-    with pytest.raises(StoreError, match=r"^large.keras is 10.0 MB; a .keras file may be at most 10 MB$"):
+    with pytest.raises(StoreError, match=r"^large.keras is 10.0 MB; a network file may be at most 10 MB$"):
         import_keras(large, "refused", store)
     with pytest.raises(StoreError, match=r"^the file is 10.0 MB"):
         jobs.submit_import(large.read_bytes(), "refused")
     with pytest.raises(StoreError, match=r"^the file is not a .keras file"):
         jobs.submit_import(garbage.read_bytes(), "refused")
     assert jobs.current_job() is None or jobs.current_job().name != "refused"
+
+
+def test_logits_get_a_softmax_and_an_h5_file_is_read_by_its_content(tmp_path, store, tiny_npz):
+    path, model = keras_file(tmp_path, activation=None, suffix=".h5")
+    upload = path.rename(tmp_path / "upload.keras")  # as the app writes an upload, whatever it was called
+    run, accuracy = import_keras(upload, "logits", store, tiny_npz)
+    x_test, y_test = tiny_arrays()["x_test"], tiny_arrays()["y_test"]
+    logits = model.predict(x_test[..., None] / 255.0, verbose=0)
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    assert accuracy == float((logits.argmax(1) == y_test).mean()) > 0.9
+    assert (run.card.imported["softmax_added"], run.card.imported["file_format"]) == (True, "h5")
+    served = load_classifier("logits", store).network_probabilities(x_test / 255.0)
+    np.testing.assert_allclose(served, expected, atol=1e-5)
