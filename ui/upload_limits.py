@@ -17,7 +17,8 @@ from collections import OrderedDict
 
 FILES_PER_SESSION = 2  # the Draw page's picture and the Models page's .keras file
 MAX_TOTAL_BYTES = 100 * 2**20
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8  # glibc's mallopt parameters
+ARENAS = 2  # glibc's default is 8 a core
 
 _lock = threading.Lock()
 _clients: "OrderedDict[str, str]" = OrderedDict()  # session id → its client (access.Session.client_key)
@@ -85,9 +86,14 @@ def limit_uploads(manager) -> None:
 def return_freed_buffers_to_the_system() -> None:
     """Decoding an upload takes buffers of megabytes; glibc keeps freed ones for reuse unless they
     were mapped on their own, so a stream of hostile uploads leaves the server tens of megabytes
-    larger for good. Mapping every buffer over 128 kB on its own gives each back when freed."""
+    larger for good. Mapping every buffer over 128 kB on its own gives each back when freed. And
+    every rerun is a thread of its own, each taking one of glibc's arenas (16 on two cores), whose
+    freed memory stays scattered among them: ARENAS of them held 200 idle sessions that uploaded a
+    picture in about 33 MB less."""
     try:
-        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+        libc.mallopt(M_ARENA_MAX, ARENAS)
     except (OSError, AttributeError):
         pass  # not glibc (macOS, Windows, musl): their allocators decide for themselves
 

@@ -16,7 +16,7 @@ import streamlit as st
 
 from mnist_core import DrawingError, read_image
 
-MAX_CACHED_BYTES = 32 * 2**20  # about eight of the largest pictures read_image keeps (4 MB each)
+MAX_CACHED_BYTES = 16 * 2**20  # four of the largest pictures read_image keeps (4 MB each)
 
 _cache: "OrderedDict[tuple[str, str], tuple[np.ndarray | None, str | None]]" = OrderedDict()
 _lock = threading.Lock()

@@ -280,13 +280,14 @@ def idle_phase(goals: list, args, url: str, process) -> None:
         time.sleep(5)  # let the last reruns' garbage go
         held["server"] = rss(process)[0]
 
-    began = time.perf_counter()
+    began, before = time.perf_counter(), rss(process)[0]
     with peak_rss(process) as peaks, ThreadPoolExecutor(1) as thread:
         tally = thread.submit(asyncio.run, idle_uploaders(url, args.idle_sessions, while_idle)).result()
     answers = dict(tally.upload)
     fine = answers == {"huge.jpg: read": args.idle_sessions} and not tally.problems
     check(goals, f"{args.idle_sessions} idle sessions that each uploaded a 16-megapixel JPEG",
-          f"server {held.get('server', float('nan')):.0f} MB with all connected, peak {peaks['server']:.0f} MB; "
+          f"server {held.get('server', float('nan')):.0f} MB with all connected ({before:.0f} MB before they came), "
+          f"peak {peaks['server']:.0f} MB; "
           f"{time.perf_counter() - began:.0f} s to open them; uploads {answers}"
           + (f"; problems: {tally.problems[:3]}" if tally.problems else ""),
           fine and peaks["server"] <= 400, "≤ 400 MB, each upload read")
