@@ -200,7 +200,7 @@ def test_start_and_stop_a_training(page, browser, server):
     open_page(page, server, "/train")
     expect(page.get_by_text("Run e2e-stopped · seed-mlp · running")).to_be_visible()
     page.get_by_role("button", name="Stop", exact=True).click()
-    expect(page.get_by_text("Saved e2e-stopped (stopped)")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Saved e2e-stopped (stopped)")).to_be_visible(timeout=180_000)  # saving maps the test set
     page.screenshot(path=SHOTS / "train-stopped.png", full_page=True)
     open_page(page, server, "/models")
     compared = page.get_by_test_id("stMultiSelect")  # the Models page compares the first two runs
