@@ -40,7 +40,8 @@ def test_canvas_accuracy_briefly(mnist_path):
 
 def test_predict_latency_briefly(mnist_path):
     out = bench("-m", "bench.measure.predict_latency", "--calls", 100)
-    assert re.search(r"clf.predict \(preprocess \+ ONNX Runtime\) +p50 +[\d.]+ ms", out), out
+    assert re.search(r"clf.predict \(preprocess \+ ONNX Runtime \+ digit detector\) +p50 +[\d.]+ ms", out), out
+    assert re.search(r"on RGBA canvas arrays alone \(\d+ of 200\) +p50 +[\d.]+ ms", out), out
     assert "speed-up:" in out
 
 
