@@ -137,7 +137,8 @@ def test_teaching_a_writer_fixes_their_held_out_digits_without_losing_mnist(mnis
     measured = finetune.before_after(parent_reader, child_reader, held_out, data.x_test, data.y_test,
                                      gallery.probabilities)
     mirrored = np.isin(held_out.y, [7, 9])
-    assert finetune.accuracy(parent_reader, held_out.x[mirrored], held_out.y[mirrored]) <= 0.1  # it misreads them
+    misread = parent_reader.drawing_probabilities(held_out.x[mirrored] / 255).argmax(axis=1) != held_out.y[mirrored]
+    assert misread.mean() >= 0.9  # the model misreads them
     assert measured.personal_before <= 0.65 and measured.personal_after == 1.0
     assert measured.mnist_before == pytest.approx(run.card.test_accuracy)
     assert measured.mnist_after >= measured.mnist_before - 0.002
