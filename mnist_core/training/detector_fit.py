@@ -25,11 +25,12 @@ L2 = 1e-3
 
 
 def network_outputs(model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A Keras network's (features, probabilities) for N x 28 x 28 floats in [0, 1]."""
+    """A Keras network's (features, probabilities) for N x 28 x 28 floats in [0, 1], in batches small
+    enough that the training process stays within the memory a visitor's training is allowed."""
     import keras
 
     both = keras.Model(model.inputs, [model.layers[-1].input, model.outputs[0]])
-    features, probabilities = both.predict(np.asarray(images, np.float32)[..., None], batch_size=1000, verbose=0)
+    features, probabilities = both.predict(np.asarray(images, np.float32)[..., None], batch_size=250, verbose=0)
     return features.reshape(len(images), -1), probabilities
 
 
