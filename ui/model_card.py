@@ -28,8 +28,7 @@ def imported_line(card: RunCard) -> str | None:
     if not (imported := card.imported):
         return None
     scale = imported.get("pixel_scale", "?")
-    softmax = ("a softmax added (it answered logits)" if imported.get("softmax_added")
-               else "its own softmax")
+    softmax = "a softmax added (it answered logits)" if imported.get("softmax_added") else "ends in its own softmax"
     return (f"Imported network: {imported.get('description', '?')} · {card.parameters:,} parameters · input "
             f"{tuple(imported.get('input_shape', ()))} · pixels at {scale} (the scale it reads MNIST best at) · "
             f"{softmax}.")

@@ -33,8 +33,8 @@ NOTEBOOKS = {
         lambda x: ((x / 255 - 0.1307) / 0.3081)[:, None]),
     "convnet-minus1-1-augmented": ((28, 28), "-1 to 1", lambda: [
         layers.Reshape((28, 28, 1)), layers.RandomRotation(0.03), layers.Conv2D(32, 3, activation="relu"),
-        layers.MaxPooling2D(), layers.Conv2D(64, 3, activation="relu"), layers.GlobalAveragePooling2D(),
-        layers.Dense(10), layers.Softmax()], False, lambda x: x / 127.5 - 1),
+        layers.MaxPooling2D(), layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(), layers.Flatten(),
+        layers.Dense(64, activation="relu"), layers.Dense(10), layers.Softmax()], False, lambda x: x / 127.5 - 1),
 }
 
 

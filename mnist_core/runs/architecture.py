@@ -114,7 +114,8 @@ def _check_objects(value, label: str) -> None:
         elif kind not in SHAPES and kind not in PARTS and kind not in MODELS or not from_keras or (
                 isinstance(registered, str) and ">" in registered):
             name = (value.get("config") or {}).get("name") if isinstance(value.get("config"), dict) else None
-            raise refusal(label, f"{'layer ' + repr(name) + ' is' if name else 'it names'} a {kind}"
+            article = "an" if str(kind)[:1] in "AEIOU" else "a"
+            raise refusal(label, f"{'layer ' + repr(name) + ' is' if name else 'it names'} {article} {kind}"
                                  f"{' from ' + repr(module) if not from_keras else ''}, not one of the ordinary Keras "
                                  "layers the app reads (Dense, convolutions, pooling, normalisation, dropout, "
                                  "activations, Flatten, Reshape, Rescaling…); nothing from the file may run code",

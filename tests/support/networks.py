@@ -13,7 +13,7 @@ def keras_file(tmp_path, name="model", input_shape=(28, 28, 1), outputs=10, acti
 
     keras.utils.set_random_seed(0)
     inputs = keras.Input(input_shape)
-    x = keras.layers.Lambda(lambda v: v * 2)(inputs) if lambda_layer else inputs
+    x = keras.layers.Lambda(lambda v: v * 2, name="doubled")(inputs) if lambda_layer else inputs
     x = keras.layers.Dense(outputs, activation=activation)(keras.layers.Flatten()(x))
     model = keras.Model(inputs, x)
     if trained:

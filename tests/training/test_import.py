@@ -18,6 +18,21 @@ from tests.support.data import ROOT, tiny_arrays
 from tests.support.networks import keras_file
 
 
+@pytest.fixture
+def tiny_npz(tmp_path):
+    """tiny_arrays with one training digit in ten drawn with a second bar, as MNIST has digits no
+    network reads surely: a network right on every training digit is as right 255 times brighter,
+    and its import could not tell which pixel scale it was trained at (adapter.find_reading)."""
+    arrays = tiny_arrays()
+    x = arrays["x_train"].copy()
+    for i in range(0, len(x), 10):
+        other = (int(arrays["y_train"][i]) + 5) % 10
+        x[i, 4 + 2 * other: 6 + 2 * other, 4:24] = 255
+    path = tmp_path / "tiny.npz"
+    np.savez(path, **{**arrays, "x_train": x})
+    return path
+
+
 @pytest.mark.slow  # evaluates and exports to ONNX in a child process
 def test_a_downloaded_keras_file_comes_back_as_a_run(tmp_path, store, tiny_npz):
     path, model = keras_file(tmp_path)
@@ -51,7 +66,7 @@ def test_a_downloaded_keras_file_comes_back_as_a_run(tmp_path, store, tiny_npz):
     (lambda tmp: keras_file(tmp, outputs=5, trained=False)[0],
      r"it gives \(5,\) outputs, not ten digits \(rule: 28x28 digits in, ten digits out\)$"),
     (lambda tmp: keras_file(tmp, lambda_layer=True, trained=False)[0],
-     r"layer 'lambda' is a Lambda, not one of the ordinary Keras layers .*\(rule: ordinary Keras layers only\)$"),
+     r"layer 'doubled' is a Lambda, not one of the ordinary Keras layers .*\(rule: ordinary Keras layers only\)$"),
     (lambda tmp: keras_file(tmp, trained=False)[0],
      r"it reads \d+% of 600 MNIST training digits at the pixel scale it reads best \(0-1: .*\); a network must "
      r"read 80% \(rule: reads MNIST at one pixel scale\)$"),
@@ -97,3 +112,23 @@ def test_logits_get_a_softmax_and_an_h5_file_is_read_by_its_content(tmp_path, st
     assert (run.card.imported["softmax_added"], run.card.imported["file_format"]) == (True, "h5")
     served = load_classifier("logits", store).network_probabilities(x_test / 255.0)
     np.testing.assert_allclose(served, expected, atol=1e-5)
+
+
+def test_an_oversized_network_is_refused_by_its_rule_before_keras_loads_it(tmp_path, store, monkeypatch):
+    """Zero weights deflate to almost nothing: the file's sizes pass, its declared parameters do not."""
+    import keras
+
+    from mnist_core.training import importing
+
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(6000, kernel_initializer="zeros"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.save(tmp_path / "stored.keras")
+    with zipfile.ZipFile(tmp_path / "stored.keras") as stored, \
+            zipfile.ZipFile(tmp_path / "huge.keras", "w", zipfile.ZIP_DEFLATED) as deflated:
+        for member in stored.namelist():
+            deflated.writestr(member, stored.read(member))
+    assert (tmp_path / "huge.keras").stat().st_size < 1_000_000 < model.count_params()
+    monkeypatch.setattr(importing, "_keras_load", lambda *_: pytest.fail("Keras loaded a refused network"))
+    with pytest.raises(StoreError, match=r"^huge.keras: it has 4,770,010 parameters \(rule: at most 3,000,000 "
+                                         r"parameters\)$"):
+        import_keras(tmp_path / "huge.keras", "huge", store)
