@@ -19,7 +19,7 @@ from mnist_core.hyperparams import add_flags
 from mnist_core.personal import PersonalSetError
 from mnist_core.cli.training import cmd_finetune, cmd_import, cmd_train
 
-IMPORT_MEMORY_MB = 2000  # an import peaks at 1.4-1.6 GB (bench/measure/notebook_networks.py)
+IMPORT_MEMORY_MB = 2000  # importing the notebook bench's networks peaks at 1.4-1.6 GB of data memory
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 
