@@ -21,7 +21,6 @@ import io
 import os
 import sys
 import threading
-import zipfile
 from pathlib import Path
 
 from mnist_core.config import ConfigError, TrainConfig, validate
@@ -30,7 +29,8 @@ from mnist_core.jobs.access import NO_LIMITS, Limits, check_import, check_traini
 from mnist_core.jobs.process import CANCELLED, FAILED, FINETUNE, IMPORT, Job
 from mnist_core.personal import to_bytes
 from mnist_core.runs import quota
-from mnist_core.runs.store import IN_TRAINING, StoreError, check_keras_file, check_new_name, store_dir
+from mnist_core.runs.network_file import check_network_file, declared_weight_bytes
+from mnist_core.runs.store import IN_TRAINING, StoreError, check_new_name, store_dir
 
 # A training leaves one core to the people drawing (on a one-core machine it takes the only
 # one) and gives way to them: a lower CPU priority.
@@ -194,22 +194,16 @@ def submit_training(config: TrainConfig, name: str, owner: str | None = None, li
                        client=client))
 
 
-def weight_bytes(keras_file: bytes) -> int:
-    """What a `.keras` archive (checked by check_keras_file) declares its weights unpack to."""
-    with zipfile.ZipFile(io.BytesIO(keras_file)) as archive:
-        return sum(member.file_size for member in archive.infolist() if member.filename.endswith(".h5"))
-
-
 def submit_import(keras_file: bytes, name: str, owner: str | None = None, limits: Limits = NO_LIMITS,
                   data: str | None = None, store: Path | None = None, threads: int = TRAINING_THREADS,
                   nice: int = TRAINING_NICE, client: str | None = None) -> Job:
-    """Import a `.keras` file's bytes as the run `name` in a child process (training/importing.py),
+    """Import a `.keras` or `.h5` file's bytes as the run `name` in a child process (training/importing.py),
     now or when its turn comes; as submit_training, and StoreError when the file is not one. Its
     cost is estimated from its weights (access.import_seconds): the queue's ETA, and a visitor's
     budget, which refuses a network too large to evaluate in it."""
     _check_training_available()
-    check_keras_file(io.BytesIO(keras_file), "the file")
-    weights = weight_bytes(keras_file)
+    check_network_file(io.BytesIO(keras_file), "the file")  # a .keras or an .h5 file (runs/network_file.py)
+    weights = declared_weight_bytes(keras_file)
     check_import(weights, limits)
     store = Path(store or store_dir()).resolve()
     command = (child_command(["import", "--json"], name, store, data, threads, nice)

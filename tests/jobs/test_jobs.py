@@ -15,6 +15,7 @@ from mnist_core import jobs, list_runs
 from mnist_core.jobs import queue
 
 from mnist_core.jobs import process as job_module
+from mnist_core.runs.network_file import declared_weight_bytes
 from mnist_core.jobs.access import NO_LIMITS, VISITOR_LIMITS, Limits
 from mnist_core.config import ConfigError, make_config
 from mnist_core.runs.store import StoreError
@@ -353,7 +354,7 @@ def test_an_import_is_estimated_from_its_weights_and_refused_when_too_large_for_
         return buffer.getvalue()
 
     large = keras_archive(40_000_000)
-    assert len(large) < 100_000 and queue.weight_bytes(large) == 40_000_000
+    assert len(large) < 100_000 and declared_weight_bytes(large) == 40_000_000
     with pytest.raises(ConfigError, match=r"^this network has about 10.0 million weights: importing it"):
         jobs.submit_import(large, "too-large", owner="a" * 32, limits=VISITOR_LIMITS)
     assert jobs.current_job() is None or jobs.current_job().name != "too-large"

@@ -96,7 +96,7 @@ def test_a_file_that_is_not_a_keras_archive_or_too_large_is_refused_before_keras
         import_keras(large, "refused", store)
     with pytest.raises(StoreError, match=r"^the file is 10.0 MB"):
         jobs.submit_import(large.read_bytes(), "refused")
-    with pytest.raises(StoreError, match=r"^the file is not a .keras file"):
+    with pytest.raises(StoreError, match=r"^the file is neither a .keras nor an .h5 file"):
         jobs.submit_import(garbage.read_bytes(), "refused")
     assert jobs.current_job() is None or jobs.current_job().name != "refused"
 
