@@ -14,9 +14,9 @@ CANVAS = 280
 Stroke = list[tuple[float, float]]  # canvas pixels, x right, y down
 
 
-def draw_strokes(strokes: list[Stroke], pen: float, size: int = CANVAS) -> np.ndarray:
-    """uint8 size x size, ink 255 on 0: each stroke a polyline of a round pen `pen` px wide."""
-    image = Image.new("L", (size, size), 0)
+def draw_strokes(strokes: list[Stroke], pen: float, size: int = CANVAS, width: int | None = None) -> np.ndarray:
+    """uint8 size x size (size x width: a wide canvas), ink 255 on 0: each stroke a polyline of a round pen `pen` px wide."""
+    image = Image.new("L", (width or size, size), 0)
     draw = ImageDraw.Draw(image)
     r = pen / 2
     for stroke in strokes:

@@ -1,0 +1,267 @@
+"""A picture of a number → its digits, left to right, each read as the Draw page reads one digit.
+
+The picture is cut into pieces: the canvas's strokes when they are given (each ink pixel goes to
+the stroke drawn over it), else the picture's connected parts, so the same code reads an upload.
+Pieces that overlap horizontally are one digit (a 4 or a 5 written in two strokes, a 7's bar);
+dots and stray ticks, small beside the number's height, are dropped. A group too wide for one
+digit (two digits touching, or close enough to merge) is split where the network is most sure
+of both halves: between its pieces, or at a column with little ink. All crops, and every split
+tried, are read in one batch (Classifier.predict_many): a batch costs far less than its calls.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+from mnist_core.reading.predict import Classifier, Prediction
+from mnist_core.reading.preprocess import (INK_THRESHOLD, MAX_DECODED_PIXELS, MIN_INK_FRACTION, DrawingError,
+                                           NothingDrawnError, ink_map)
+from mnist_core.reading.reader import unsure_answers
+
+MAX_DIGITS = 12  # more parts than this is not a number someone wrote: refused, so reading stays quick
+MAX_PIECES = 64  # the largest pieces kept (the rest is dust): bounds the work whatever the picture
+MAX_STROKES, MAX_POINTS = 300, 30_000  # more than a person draws on one canvas: the strokes are ignored
+MAX_CUTS = 5  # column cuts tried per over-wide group, the least inked first
+MAX_ROUNDS = 3  # a group holding three or four digits is split again, at most this often
+DOT = 0.2  # a piece whose longer side is under this share of the number's height is a dot: dropped
+TICK = 0.3  # the same for a whole group (a stray tick); a 1 is thin but tall, and stays
+MERGE = 0.5  # pieces are one digit when they overlap over this share of the narrower one's width
+OVERLAP = 0.1  # or over this share of the number's height: digits side by side overlap less
+WIDE = 1.3  # a group wider than this many times the number's height is tried as two digits
+EDGE = 0.12  # a column cut leaves at least this share of the height on each side (a thin 1)
+KEEP_WHOLE = 1.0  # log-odds the whole group needs over its best split to stay one digit
+NOT_A_DIGIT = 2.0  # what a part the detector calls no digit costs a reading, in log-probability
+JOIN_GAP = 0.05  # neighbours closer than this share of the height may be one digit
+JOIN_WIDE = 1.5  # if they make a part no wider than this many times the height
+JOIN = 0.0  # what joining two neighbours into one digit costs, in log-probability
+DROP = -0.5  # what leaving out a piece too small for a digit costs
+
+
+@dataclass(frozen=True)
+class DigitReading:
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the picture's pixels (x1, y1 exclusive)
+    prediction: Prediction  # as Classifier.predict gives it for this digit's ink alone
+
+    @property
+    def unsure(self) -> bool:
+        """Less sure than reader.SURE: marked as the Draw page marks such a one-digit answer."""
+        return bool(unsure_answers(self.prediction.probabilities[None])[0])
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    digits: tuple[DigitReading, ...]  # left to right
+
+    @property
+    def number(self) -> str:
+        """The digits as a string; "?" stands for a part the detector says is no digit."""
+        return "".join(str(d.prediction.digit) if d.prediction.is_digit else "?" for d in self.digits)
+
+
+@dataclass(frozen=True)
+class _Part:
+    ids: tuple[int, ...]  # the pieces (labels) it is made of
+    x0: int  # and the columns it takes their ink from
+    x1: int
+
+
+def stroke_paths(objects) -> list[tuple[np.ndarray, float]]:
+    """The canvas's fabric.js objects (streamlit-drawable-canvas's json_data["objects"]) → each path
+    as (N x 2 points in canvas pixels, pen width). The control points of the freehand brush's
+    quadratic curves lie on the stroke, so the points make a close polyline. The value comes from
+    a browser: anything malformed is skipped, and too many strokes give none (read the picture)."""
+    paths = []
+    for obj in objects if isinstance(objects, list) else []:
+        if not isinstance(obj, dict) or obj.get("type") != "path" or not isinstance(obj.get("path"), list):
+            continue
+        numbers = [v for command in obj["path"] if isinstance(command, list)
+                   for v in command[1:] if isinstance(v, (int, float)) and np.isfinite(v)]
+        if len(numbers) >= 2:
+            width = obj.get("strokeWidth")
+            paths.append((np.asarray(numbers[:len(numbers) // 2 * 2], np.float64).reshape(-1, 2),
+                          float(width) if isinstance(width, (int, float)) and 0 < width < 500 else 0.0))
+    if len(paths) > MAX_STROKES or sum(len(p) for p, _ in paths) > MAX_POINTS:
+        return []
+    return paths
+
+
+def read_number(classifier: Classifier, image: np.ndarray, strokes=None) -> NumberReading:
+    """A picture of a number (gray, RGB or RGBA, either polarity; the wide canvas's H x W x 4) →
+    its digits left to right. `strokes`: the canvas's objects (see stroke_paths), in the picture's
+    pixels, or None for a picture alone. NothingDrawnError when blank; DrawingError when the
+    picture is too large or holds more than MAX_DIGITS parts."""
+    image = np.asarray(image)
+    if image.shape[0] * (image.shape[1] if image.ndim > 1 else 1) > MAX_DECODED_PIXELS:
+        raise DrawingError("the picture is too large to read as a number: scale it down first")
+    ink = ink_map(image)
+    peak = float(ink.max(initial=0))
+    if peak < 0.05:
+        raise NothingDrawnError("Nothing drawn yet: write a number (the image is blank or one flat colour).")
+    inked = ink > INK_THRESHOLD * peak
+    labels = _stroke_labels(inked, stroke_paths(strokes)) if strokes is not None else None
+    if labels is None:  # no strokes, or strokes that do not match the picture
+        labels = ndimage.label(inked, structure=np.ones((3, 3), bool))[0]
+    boxes = _largest_pieces(labels)
+    height = max(b[3] - b[2] for b in boxes.values())
+    if height < MIN_INK_FRACTION * max(ink.shape):
+        raise DrawingError("That is only a dot: write the number larger.")
+    boxes = {k: b for k, b in boxes.items() if max(b[1] - b[0], b[3] - b[2]) >= DOT * height}
+    groups = _overlapping(boxes, height)
+    height = max(g[4] - g[3] for g in groups)  # a digit's strokes together: the number's height
+    if len(groups) > 2 * MAX_DIGITS:
+        raise DrawingError(f"that is more than {MAX_DIGITS} digits' worth of separate marks: write a shorter number")
+    crops, readings = {}, {}
+    parts = _joined(groups, height, lambda options: _read(classifier, ink, labels, options, crops, readings))
+    if len(parts) > MAX_DIGITS:
+        raise DrawingError(f"that is more than {MAX_DIGITS} digits' worth of separate marks: write a shorter number")
+    if not parts:
+        raise DrawingError("That is only a dot: write the number larger.")
+    for _ in range(MAX_ROUNDS):
+        wide = [p for p in parts if crops[p][0][2] - crops[p][0][0] > WIDE * height]
+        if not wide or len(parts) >= MAX_DIGITS:
+            break
+        splits = {p: _splits(p, boxes, ink, labels, height, crops) for p in wide}
+        _read(classifier, ink, labels, [h for options in splits.values() for pair in options for h in pair],
+              crops, readings)
+        for part, options in splits.items():
+            best = max(options, key=lambda pair: sum(_score(readings[h]) for h in pair), default=None)
+            if best and sum(_score(readings[h]) for h in best) > _score(readings[part]) - KEEP_WHOLE:
+                at = parts.index(part)
+                parts[at:at + 1] = list(best)
+    parts.sort(key=lambda p: crops[p][0][0] + crops[p][0][2])
+    return NumberReading(tuple(DigitReading(crops[p][0], readings[p]) for p in parts[:MAX_DIGITS]))
+
+
+def _read(classifier, ink, labels, parts: list, crops: dict, readings: dict) -> dict:
+    """Every part not read yet, read in one batch."""
+    new = list(dict.fromkeys(p for p in parts if p not in readings))
+    for part in new:
+        crops.setdefault(part, _crop(ink, labels, part))
+    readings.update(zip(new, classifier.predict_many([crops[p][1] for p in new]) if new else []))
+    return readings
+
+
+def _joined(groups: list, height: int, read) -> list:
+    """The groups (left to right) as digits: neighbours that touch or overlap may be one digit (a 4
+    whose bar sticks out, a 2 begun with a loop), and a piece too small for a digit (a dot, a tick)
+    is part of one or nothing. The best of these readings by the network's sureness (_score),
+    found by dynamic programming over runs of at most three neighbours."""
+    runs = {}
+    for i in range(len(groups)):
+        for j in range(i, min(i + 3, len(groups))):
+            ids = tuple(k for g in groups[i:j + 1] for k in g[0])
+            x0, x1 = groups[i][1], max(g[2] for g in groups[i:j + 1])
+            reach = max(g[2] for g in groups[i:j])  if j > i else 0  # how far right the run so far goes
+            if j > i and (min(reach, groups[j][2]) - groups[j][1] <= -JOIN_GAP * height or x1 - x0 > JOIN_WIDE * height):
+                break
+            small = j == i and max(groups[i][2] - groups[i][1], groups[i][4] - groups[i][3]) < TICK * height
+            runs[i, j] = None if small else _Part(ids, x0, x1)
+    readings = read([p for p in runs.values() if p is not None])
+    best = [(0.0, [])]  # best[j]: the score and parts of the first j groups
+    for j in range(1, len(groups) + 1):
+        options = []
+        for (a, b), part in runs.items():
+            if b == j - 1:
+                score = DROP if part is None else _score(readings[part]) - JOIN * (b - a)
+                options.append((best[a][0] + score, best[a][1] + ([part] if part else [])))
+        best.append(max(options, key=lambda option: option[0]))
+    return best[-1][1]
+
+
+def _score(prediction: Prediction) -> float:
+    """How sure the network is that a part is the digit it read: log-probability, less for no digit."""
+    return float(np.log(max(prediction.confidence, 1e-9))) - (0.0 if prediction.is_digit else NOT_A_DIGIT)
+
+
+def _stroke_labels(inked: np.ndarray, paths: list) -> np.ndarray | None:
+    """Each ink pixel labelled with the stroke drawn over it (the last one where strokes cross);
+    None when the strokes miss much of the ink: they are not this picture's."""
+    if not paths:
+        return None
+    drawn = Image.new("I", (inked.shape[1], inked.shape[0]), 0)
+    pen = ImageDraw.Draw(drawn)
+    guess = 2 * float(ndimage.distance_transform_edt(inked).max()) if any(w == 0 for _, w in paths) else 0
+    for k, (points, width) in enumerate(paths, start=1):
+        reach = (width or guess) + 4  # the anti-aliased edge is ink too
+        xy = [tuple(p) for p in points]
+        if len(xy) > 1:
+            pen.line(xy, fill=k, width=max(1, round(reach)))  # joints' notches are inside the reach
+        for x, y in (xy[0], xy[-1]):
+            pen.ellipse((x - reach / 2, y - reach / 2, x + reach / 2, y + reach / 2), fill=k)
+    labels = np.asarray(drawn, np.int32) * inked
+    return labels if np.count_nonzero(labels) >= 0.9 * np.count_nonzero(inked) else None
+
+
+def _largest_pieces(labels: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
+    """{label: (x0, x1, y0, y1)} of the MAX_PIECES pieces with the most ink; fewer pixels are dust."""
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    keep = np.flatnonzero(sizes)
+    if len(keep) > MAX_PIECES:
+        keep = keep[np.argsort(sizes[keep])[-MAX_PIECES:]]
+        labels = np.where(np.isin(labels, keep), labels, 0)
+    found = ndimage.find_objects(labels)
+    return {int(k): (found[k - 1][1].start, found[k - 1][1].stop, found[k - 1][0].start, found[k - 1][0].stop)
+            for k in keep}
+
+
+def _overlapping(boxes: dict, height: int) -> list[tuple]:
+    """Pieces merged, left to right, while they overlap horizontally over MERGE of the narrower's
+    width: [(ids, x0, x1, y0, y1)]. Written digits side by side overlap little; a digit's own
+    strokes (a 4's two, a 7's bar) lie over one another."""
+    groups = []
+    for k, (x0, x1, y0, y1) in sorted(boxes.items(), key=lambda item: item[1][0]):
+        group = (k,), x0, x1, y0, y1
+        for i in range(len(groups) - 1, -1, -1):  # the new piece may bridge several groups
+            ids, gx0, gx1, gy0, gy1 = groups[i]
+            overlap = min(gx1, group[2]) - max(gx0, group[1])
+            if overlap > min(MERGE * min(gx1 - gx0, group[2] - group[1]), OVERLAP * height):
+                group = ids + group[0], min(gx0, group[1]), max(gx1, group[2]), min(gy0, group[3]), max(gy1, group[4])
+                del groups[i]
+        groups.append(group)
+    return sorted(groups, key=lambda g: g[1])
+
+
+def _crop(ink: np.ndarray, labels: np.ndarray, part: _Part) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """A part's box in the picture and its ink alone (with the faint rim), on a margin of background."""
+    mask = np.isin(labels[:, part.x0:part.x1], part.ids)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not len(rows):  # a cut left nothing on one side: read as a blank, never chosen
+        return (part.x0, 0, part.x0 + 1, 1), np.zeros((3, 3), np.float32)
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    window = (slice(y0, y1), slice(part.x0 + x0, part.x0 + x1))
+    keep = mask[y0:y1, x0:x1] | (labels[window] == 0)  # the faint rim below the ink threshold belongs to no piece
+    return (int(part.x0 + x0), int(y0), int(part.x0 + x1), int(y1)), np.pad(ink[window] * keep, 2)
+
+
+def _splits(part: _Part, boxes: dict, ink: np.ndarray, labels: np.ndarray, height: int, crops: dict) -> list:
+    """The ways to cut an over-wide part in two: between its pieces (left to right by centre), and
+    at the MAX_CUTS columns with the least ink that leave EDGE of the height on each side."""
+    options = []
+    if len(part.ids) > 1:
+        order = sorted(part.ids, key=lambda k: boxes[k][0] + boxes[k][1])
+        options += [(_Part(tuple(order[:i]), part.x0, part.x1), _Part(tuple(order[i:]), part.x0, part.x1))
+                    for i in range(1, len(order))]
+    (x0, _, x1, _), _ = crops[part]
+    edge = max(1, int(EDGE * height))
+    if x1 - x0 > 2 * edge:
+        columns = np.isin(labels[:, x0:x1], part.ids).sum(axis=0)[edge:x1 - x0 - edge]
+        smooth = np.convolve(columns, np.ones(3) / 3, mode="same")
+        minima = [i for i in np.argsort(smooth, kind="stable") if _local_minimum(smooth, i)]
+        chosen = []
+        for i in minima:
+            if all(abs(i - j) > edge // 2 for j in chosen):
+                chosen.append(i)
+            if len(chosen) == MAX_CUTS:
+                break
+        options += [(_Part(part.ids, x0, x0 + edge + i), _Part(part.ids, x0 + edge + i, x1)) for i in chosen]
+    for pair in options:
+        for half in pair:
+            crops.setdefault(half, _crop(ink, labels, half))
+    return [pair for pair in options if all(crops[h][1].any() for h in pair)]
+
+
+def _local_minimum(values: np.ndarray, i: int) -> bool:
+    return values[i] <= values[max(i - 1, 0)] and values[i] <= values[min(i + 1, len(values) - 1)]
