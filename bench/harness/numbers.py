@@ -4,7 +4,7 @@ A number of 2-5 digits takes its digits from one writer, scaled together (the wr
 relative sizes kept) to a common height, set left to right with natural, varied gaps (some nearly
 touching, a few with overlapping boxes), centred on one line with a little wander, drawn with one
 pen in one polarity on a 3:1 canvas. Each number keeps its strokes as the canvas gives them
-(fabric.js paths) and each digit drawn alone in the same place: what reading it one at a time sees.
+(fabric.js paths) and each digit drawn alone on a 280x280 window of it: what the one-digit canvas sees.
 Shared by bench.measure.numbers; measure only, never train or tune on the "confirm" writers.
 """
 
@@ -24,7 +24,7 @@ class WrittenNumber:
     digits: str
     image: np.ndarray  # the canvas's picture
     objects: list  # its strokes as streamlit-drawable-canvas returns them (json_data["objects"])
-    alone: list  # each digit drawn alone on the same canvas, in the same place, pen and polarity
+    alone: list  # each digit drawn alone with the same pen and polarity, on the one-digit canvas (280x280)
 
 
 def writer(sample: dict) -> str:
@@ -72,7 +72,9 @@ def compose(samples: list[dict], rng: np.random.Generator) -> WrittenNumber:
     every = [s for d in placed for s in d]
     objects = [{"type": "path", "strokeWidth": round(pen), "path": [["M", *s[0]]] + [["L", *p] for p in s[1:]]}
                for s in (np.round(s, 1).tolist() for s in every)]
-    return WrittenNumber("".join(str(s["label"]) for s in chosen), draw(every), objects, [draw(d) for d in placed])
+    windows = [int(np.clip(np.concatenate(d)[:, 0].mean() - HEIGHT / 2, 0, WIDTH - HEIGHT)) for d in placed]
+    return WrittenNumber("".join(str(s["label"]) for s in chosen), draw(every), objects,
+                         [draw(d)[:, x:x + HEIGHT] for d, x in zip(placed, windows)])
 
 
 def numbers(samples: list[dict], count: int, seed: int) -> list[WrittenNumber]:

@@ -12,6 +12,7 @@ from mnist_core.data import DatasetError, load_test_set
 from mnist_core.evaluate import compare_probabilities, confusion_sentences, evaluate_probabilities, plural, suspicious_labels
 from mnist_core.reading.detector import DetectorError
 from mnist_core.reading.explain import explain_file, explanation_text
+from mnist_core.reading.number import read_number
 from mnist_core.reading.predict import load_classifier
 from mnist_core.reading.preprocess import DrawingError, read_image
 from mnist_core.runs.store import StoreError, find_run, list_runs
@@ -81,16 +82,32 @@ def _image_files(paths: list[str]) -> list[Path]:
     return files
 
 
+def _digit_result(prediction) -> dict:
+    return {"digit": prediction.digit, "probabilities": [round(float(p), 6) for p in prediction.probabilities],
+            "is_digit": prediction.is_digit,
+            "digit_score": None if prediction.digit_score is None else round(prediction.digit_score, 4)}
+
+
+def _number_result(classifier, image) -> dict:
+    reading = read_number(classifier, image)
+    return {"number": reading.number, "digits": [{**_digit_result(d.prediction), "box": list(d.box)}
+                                                 for d in reading.digits]}
+
+
+def _number_text(result: dict) -> str:
+    return result["number"] + " (" + ", ".join(
+        f"{d['digit'] if d['is_digit'] else '? not a digit, closest ' + str(d['digit'])} {max(d['probabilities']):.1%}"
+        for d in result["digits"]) + ")"
+
+
 def cmd_predict(args) -> int:
     classifier = load_classifier(args.model)
     results = []
     for path in _image_files(args.paths):
         try:
-            prediction = classifier.predict(read_image(path))
-            results.append({"file": str(path), "digit": prediction.digit,
-                            "probabilities": [round(float(p), 6) for p in prediction.probabilities],
-                            "is_digit": prediction.is_digit, "digit_score": None if prediction.digit_score is None
-                            else round(prediction.digit_score, 4)})
+            image = read_image(path)
+            results.append({"file": str(path), **(_number_result(classifier, image) if args.number
+                                                   else _digit_result(classifier.predict(image)))})
         except DrawingError as exc:
             results.append({"file": str(path), "error": str(exc)})
     if args.json:
@@ -98,6 +115,8 @@ def cmd_predict(args) -> int:
     for result in results if not args.json else []:
         if "error" in result:
             print(f"{result['file']}: error: {result['error']}")
+        elif args.number:
+            print(f"{result['file']}: {_number_text(result)}")
         else:
             verdict = "" if result["is_digit"] else ", but it does not look like a digit"
             print(f"{result['file']}: {result['digit']} ({max(result['probabilities']):.1%}){verdict}")
@@ -172,6 +191,8 @@ def parser() -> argparse.ArgumentParser:
             ("predict", cmd_predict, "read the digit in image files or folders of images"),
             ("explain", cmd_explain, "show which strokes made the network read each image as it did")):
         _add_command(commands, name, func, description, (("paths",), dict(nargs="+", metavar="PATH")), model, as_json)
+    commands.choices["predict"].add_argument("--number", action="store_true",
+                         help="read each picture as a number written left to right: the number and each digit")
     _add_command(commands, "compare", cmd_compare, "compare two saved runs on the test set (from what they store)",
                  (("a",), dict(metavar="A")), (("b",), dict(metavar="B")), as_json)
 

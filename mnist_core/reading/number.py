@@ -30,10 +30,12 @@ TICK = 0.3  # the same for a whole group (a stray tick); a 1 is thin but tall, a
 MERGE = 0.5  # pieces are one digit when they overlap over this share of the narrower one's width
 OVERLAP = 0.1  # or over this share of the number's height: digits side by side overlap less
 WIDE = 1.3  # a group wider than this many times the number's height is tried as two digits
+NARROW, DOUBT = 0.6, 0.9  # or wider than this and read less sure than that: two digits touching?
 EDGE = 0.12  # a column cut leaves at least this share of the height on each side (a thin 1)
-KEEP_WHOLE = 1.0  # log-odds the whole group needs over its best split to stay one digit
+SPLIT = 0.5  # log-probability a split must gain over the whole part to be kept
+SPLIT_WIDE = 1.0  # the same for a part wider than WIDE
 NOT_A_DIGIT = 2.0  # what a part the detector calls no digit costs a reading, in log-probability
-JOIN_GAP = 0.05  # neighbours closer than this share of the height may be one digit
+JOIN_GAP = 0.1  # neighbours closer than this share of the height may be one digit
 JOIN_WIDE = 1.5  # if they make a part no wider than this many times the height
 JOIN = 0.0  # what joining two neighbours into one digit costs, in log-probability
 DROP = -0.5  # what leaving out a piece too small for a digit costs
@@ -119,7 +121,8 @@ def read_number(classifier: Classifier, image: np.ndarray, strokes=None) -> Numb
     if not parts:
         raise DrawingError("That is only a dot: write the number larger.")
     for _ in range(MAX_ROUNDS):
-        wide = [p for p in parts if crops[p][0][2] - crops[p][0][0] > WIDE * height]
+        wide = [p for p in parts if crops[p][0][2] - crops[p][0][0] > WIDE * height or (
+            crops[p][0][2] - crops[p][0][0] > NARROW * height and readings[p].confidence < DOUBT)]
         if not wide or len(parts) >= MAX_DIGITS:
             break
         splits = {p: _splits(p, boxes, ink, labels, height, crops) for p in wide}
@@ -127,7 +130,9 @@ def read_number(classifier: Classifier, image: np.ndarray, strokes=None) -> Numb
               crops, readings)
         for part, options in splits.items():
             best = max(options, key=lambda pair: sum(_score(readings[h]) for h in pair), default=None)
-            if best and sum(_score(readings[h]) for h in best) > _score(readings[part]) - KEEP_WHOLE:
+            too_wide = crops[part][0][2] - crops[part][0][0] > WIDE * height
+            cost = SPLIT if not too_wide else SPLIT_WIDE if readings[part].is_digit else -np.inf  # too wide, no digit: split
+            if best and sum(_score(readings[h]) for h in best) > _score(readings[part]) + cost:
                 at = parts.index(part)
                 parts[at:at + 1] = list(best)
     parts.sort(key=lambda p: crops[p][0][0] + crops[p][0][2])
@@ -237,8 +242,8 @@ def _crop(ink: np.ndarray, labels: np.ndarray, part: _Part) -> tuple[tuple[int, 
 
 
 def _splits(part: _Part, boxes: dict, ink: np.ndarray, labels: np.ndarray, height: int, crops: dict) -> list:
-    """The ways to cut an over-wide part in two: between its pieces (left to right by centre), and
-    at the MAX_CUTS columns with the least ink that leave EDGE of the height on each side."""
+    """The ways to cut an over-wide part in two: between its pieces (left to right by centre), at
+    its middle, and at the MAX_CUTS columns with the least ink that leave EDGE of the height on each side."""
     options = []
     if len(part.ids) > 1:
         order = sorted(part.ids, key=lambda k: boxes[k][0] + boxes[k][1])
@@ -250,11 +255,11 @@ def _splits(part: _Part, boxes: dict, ink: np.ndarray, labels: np.ndarray, heigh
         columns = np.isin(labels[:, x0:x1], part.ids).sum(axis=0)[edge:x1 - x0 - edge]
         smooth = np.convolve(columns, np.ones(3) / 3, mode="same")
         minima = [i for i in np.argsort(smooth, kind="stable") if _local_minimum(smooth, i)]
-        chosen = []
+        chosen = [len(columns) // 2]  # the middle too: two round digits touch where the ink is thickest
         for i in minima:
             if all(abs(i - j) > edge // 2 for j in chosen):
                 chosen.append(i)
-            if len(chosen) == MAX_CUTS:
+            if len(chosen) == MAX_CUTS + 1:
                 break
         options += [(_Part(part.ids, x0, x0 + edge + i), _Part(part.ids, x0 + edge + i, x1)) for i in chosen]
     for pair in options:
