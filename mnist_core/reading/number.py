@@ -9,7 +9,7 @@ of both halves: between its pieces, or at a column with little ink. All crops, a
 tried, are read in one batch (Classifier.predict_many): a batch costs far less than its calls.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -23,7 +23,7 @@ from mnist_core.reading.reader import unsure_answers
 MAX_DIGITS = 12  # more parts than this is not a number someone wrote: refused, so reading stays quick
 MAX_PIECES = 64  # the largest pieces kept (the rest is dust): bounds the work whatever the picture
 MAX_STROKES, MAX_POINTS = 300, 30_000  # more than a person draws on one canvas: the strokes are ignored
-MAX_CUTS = 5  # column cuts tried per over-wide group, the least inked first
+MAX_CUTS = 5  # cuts of each kind tried per over-wide part
 MAX_ROUNDS = 3  # a group holding three or four digits is split again, at most this often
 DOT = 0.2  # a piece whose longer side is under this share of the number's height is a dot: dropped
 TICK = 0.3  # the same for a whole group (a stray tick); a 1 is thin but tall, and stays
@@ -37,7 +37,6 @@ SPLIT_WIDE = 1.0  # the same for a part wider than WIDE
 NOT_A_DIGIT = 2.0  # what a part the detector calls no digit costs a reading, in log-probability
 JOIN_GAP = 0.1  # neighbours closer than this share of the height may be one digit
 JOIN_WIDE = 1.5  # if they make a part no wider than this many times the height
-JOIN = 0.0  # what joining two neighbours into one digit costs, in log-probability
 DROP = -0.5  # what leaving out a piece too small for a digit costs
 
 
@@ -111,67 +110,77 @@ def read_number(classifier: Classifier, image: np.ndarray, strokes=None) -> Numb
         raise DrawingError("That is only a dot: write the number larger.")
     boxes = {k: b for k, b in boxes.items() if max(b[1] - b[0], b[3] - b[2]) >= DOT * height}
     groups = _overlapping(boxes, height)
-    height = max(g[4] - g[3] for g in groups)  # a digit's strokes together: the number's height
-    if len(groups) > 2 * MAX_DIGITS:
-        raise DrawingError(f"that is more than {MAX_DIGITS} digits' worth of separate marks: write a shorter number")
-    crops, readings = {}, {}
-    parts = _joined(groups, height, lambda options: _read(classifier, ink, labels, options, crops, readings))
+    page = _Page(classifier, ink, labels, boxes, max(g[4] - g[3] for g in groups))  # strokes joined: a digit's height
+    parts = _joined(groups, page) if len(groups) <= 2 * MAX_DIGITS else groups
     if len(parts) > MAX_DIGITS:
         raise DrawingError(f"that is more than {MAX_DIGITS} digits' worth of separate marks: write a shorter number")
-    if not parts:
-        raise DrawingError("That is only a dot: write the number larger.")
     for _ in range(MAX_ROUNDS):
-        wide = [p for p in parts if crops[p][0][2] - crops[p][0][0] > WIDE * height or (
-            crops[p][0][2] - crops[p][0][0] > NARROW * height and readings[p].confidence < DOUBT)]
-        if not wide or len(parts) >= MAX_DIGITS:
+        if not page.split(parts):
             break
-        splits = {p: _splits(p, boxes, ink, labels, height, crops) for p in wide}
-        _read(classifier, ink, labels, [h for options in splits.values() for pair in options for h in pair],
-              crops, readings)
-        for part, options in splits.items():
-            best = max(options, key=lambda pair: sum(_score(readings[h]) for h in pair), default=None)
-            too_wide = crops[part][0][2] - crops[part][0][0] > WIDE * height
-            cost = SPLIT if not too_wide else SPLIT_WIDE if readings[part].is_digit else -np.inf  # too wide, no digit: split
-            if best and sum(_score(readings[h]) for h in best) > _score(readings[part]) + cost:
-                at = parts.index(part)
-                parts[at:at + 1] = list(best)
-    parts.sort(key=lambda p: crops[p][0][0] + crops[p][0][2])
-    return NumberReading(tuple(DigitReading(crops[p][0], readings[p]) for p in parts[:MAX_DIGITS]))
+    parts.sort(key=lambda p: page.crops[p][0][0] + page.crops[p][0][2])
+    return NumberReading(tuple(DigitReading(page.crops[p][0], page.readings[p]) for p in parts[:MAX_DIGITS]))
 
 
-def _read(classifier, ink, labels, parts: list, crops: dict, readings: dict) -> dict:
-    """Every part not read yet, read in one batch."""
-    new = list(dict.fromkeys(p for p in parts if p not in readings))
-    for part in new:
-        crops.setdefault(part, _crop(ink, labels, part))
-    readings.update(zip(new, classifier.predict_many([crops[p][1] for p in new]) if new else []))
-    return readings
+@dataclass
+class _Page:
+    """The picture cut into labelled pieces, and every part of it read so far."""
+    classifier: Classifier
+    ink: np.ndarray
+    labels: np.ndarray  # each ink pixel's piece (a stroke or a connected part), 0 for none
+    boxes: dict  # {piece: (x0, x1, y0, y1)}
+    height: int  # the number's
+    crops: dict = field(default_factory=dict)  # {part: (box, its ink alone)}
+    readings: dict = field(default_factory=dict)  # {part: Prediction}
+
+    def read(self, parts: list) -> None:
+        """Every part not read yet, read in one batch."""
+        new = list(dict.fromkeys(p for p in parts if p not in self.readings))
+        for part in new:
+            self.crops.setdefault(part, _crop(self.ink, self.labels, part))
+        self.readings.update(zip(new, self.classifier.predict_many([self.crops[p][1] for p in new]) if new else []))
+
+    def width(self, part: _Part) -> float:
+        return (self.crops[part][0][2] - self.crops[part][0][0]) / self.height
+
+    def split(self, parts: list) -> bool:
+        """Each part too wide for a digit, or wide and doubtful (two digits touching?), cut in two
+        where both halves read best, if that beats the whole; whether any was cut."""
+        doubtful = [p for p in parts if self.width(p) > WIDE or (
+            self.width(p) > NARROW and self.readings[p].confidence < DOUBT)]
+        if not doubtful or len(parts) >= MAX_DIGITS:
+            return False
+        options = {p: _splits(p, self) for p in doubtful}
+        self.read([half for pairs in options.values() for pair in pairs for half in pair])
+        cut = False
+        for part, pairs in options.items():
+            best = max(pairs, key=lambda pair: sum(_score(self.readings[h]) for h in pair), default=None)
+            cost = SPLIT if self.width(part) <= WIDE else SPLIT_WIDE if self.readings[part].is_digit else -np.inf
+            if best and sum(_score(self.readings[h]) for h in best) > _score(self.readings[part]) + cost:
+                parts[parts.index(part):parts.index(part) + 1] = best
+                cut = True
+        return cut
 
 
-def _joined(groups: list, height: int, read) -> list:
+def _joined(groups: list, page: _Page) -> list:
     """The groups (left to right) as digits: neighbours that touch or overlap may be one digit (a 4
     whose bar sticks out, a 2 begun with a loop), and a piece too small for a digit (a dot, a tick)
     is part of one or nothing. The best of these readings by the network's sureness (_score),
     found by dynamic programming over runs of at most three neighbours."""
-    runs = {}
+    runs, height = {}, page.height
     for i in range(len(groups)):
         for j in range(i, min(i + 3, len(groups))):
-            ids = tuple(k for g in groups[i:j + 1] for k in g[0])
             x0, x1 = groups[i][1], max(g[2] for g in groups[i:j + 1])
-            reach = max(g[2] for g in groups[i:j])  if j > i else 0  # how far right the run so far goes
+            reach = max(g[2] for g in groups[i:j]) if j > i else 0  # how far right the run so far goes
             if j > i and (min(reach, groups[j][2]) - groups[j][1] <= -JOIN_GAP * height or x1 - x0 > JOIN_WIDE * height):
                 break
             small = j == i and max(groups[i][2] - groups[i][1], groups[i][4] - groups[i][3]) < TICK * height
-            runs[i, j] = None if small else _Part(ids, x0, x1)
-    readings = read([p for p in runs.values() if p is not None])
+            runs[i, j] = None if small else _Part(tuple(k for g in groups[i:j + 1] for k in g[0]), x0, x1)
+    page.read([p for p in runs.values() if p is not None])
     best = [(0.0, [])]  # best[j]: the score and parts of the first j groups
     for j in range(1, len(groups) + 1):
-        options = []
-        for (a, b), part in runs.items():
-            if b == j - 1:
-                score = DROP if part is None else _score(readings[part]) - JOIN * (b - a)
-                options.append((best[a][0] + score, best[a][1] + ([part] if part else [])))
-        best.append(max(options, key=lambda option: option[0]))
+        best.append(max(((best[a][0] + (DROP if part is None else _score(page.readings[part])),
+                          best[a][1] + ([part] if part else [])) for (a, b), part in runs.items() if b == j - 1),
+                        key=lambda option: option[0]))
     return best[-1][1]
 
 
@@ -241,32 +250,35 @@ def _crop(ink: np.ndarray, labels: np.ndarray, part: _Part) -> tuple[tuple[int, 
     return (int(part.x0 + x0), int(y0), int(part.x0 + x1), int(y1)), np.pad(ink[window] * keep, 2)
 
 
-def _splits(part: _Part, boxes: dict, ink: np.ndarray, labels: np.ndarray, height: int, crops: dict) -> list:
-    """The ways to cut an over-wide part in two: between its pieces (left to right by centre), at
-    its middle, and at the MAX_CUTS columns with the least ink that leave EDGE of the height on each side."""
+def _splits(part: _Part, page: _Page) -> list:
+    """The ways to cut a part in two: between its pieces (left to right by centre, where their
+    centres are furthest apart), at its middle, and at the columns with the least ink that leave
+    EDGE of the height on each side; MAX_CUTS of each at most."""
     options = []
     if len(part.ids) > 1:
-        order = sorted(part.ids, key=lambda k: boxes[k][0] + boxes[k][1])
-        options += [(_Part(tuple(order[:i]), part.x0, part.x1), _Part(tuple(order[i:]), part.x0, part.x1))
-                    for i in range(1, len(order))]
-    (x0, _, x1, _), _ = crops[part]
-    edge = max(1, int(EDGE * height))
+        order = sorted(part.ids, key=lambda k: page.boxes[k][0] + page.boxes[k][1])
+        centres = [page.boxes[k][0] + page.boxes[k][1] for k in order]
+        side_by_side = [i for i in range(1, len(order))  # pieces over one another are one digit (an 8's loops)
+                        if max(page.boxes[k][1] for k in order[:i]) - min(page.boxes[k][0] for k in order[i:])
+                        <= OVERLAP * page.height]
+        at = sorted(side_by_side, key=lambda i: centres[i - 1] - centres[i])[:MAX_CUTS]
+        options += [(_Part(tuple(order[:i]), part.x0, part.x1), _Part(tuple(order[i:]), part.x0, part.x1)) for i in at]
+    (x0, _, x1, _), _ = page.crops[part]
+    edge = max(1, int(EDGE * page.height))
     if x1 - x0 > 2 * edge:
-        columns = np.isin(labels[:, x0:x1], part.ids).sum(axis=0)[edge:x1 - x0 - edge]
+        columns = np.isin(page.labels[:, x0:x1], part.ids).sum(axis=0)[edge:x1 - x0 - edge]
         smooth = np.convolve(columns, np.ones(3) / 3, mode="same")
-        minima = [i for i in np.argsort(smooth, kind="stable") if _local_minimum(smooth, i)]
         chosen = [len(columns) // 2]  # the middle too: two round digits touch where the ink is thickest
-        for i in minima:
-            if all(abs(i - j) > edge // 2 for j in chosen):
+        for i in np.argsort(smooth, kind="stable"):
+            if _local_minimum(smooth, i) and all(abs(i - j) > edge // 2 for j in chosen):
                 chosen.append(i)
-            if len(chosen) == MAX_CUTS + 1:
+            if len(chosen) > MAX_CUTS:
                 break
         options += [(_Part(part.ids, x0, x0 + edge + i), _Part(part.ids, x0 + edge + i, x1)) for i in chosen]
-    for pair in options:
-        for half in pair:
-            crops.setdefault(half, _crop(ink, labels, half))
-    return [pair for pair in options if all(crops[h][1].any() for h in pair)]
+    for half in (h for pair in options for h in pair):
+        page.crops.setdefault(half, _crop(page.ink, page.labels, half))
+    return [pair for pair in options if all(page.crops[h][1].any() for h in pair)]
 
 
 def _local_minimum(values: np.ndarray, i: int) -> bool:
-    return values[i] <= values[max(i - 1, 0)] and values[i] <= values[min(i + 1, len(values) - 1)]
+    return values[i] <= min(values[max(i - 1, 0)], values[min(i + 1, len(values) - 1)])
