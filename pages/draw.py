@@ -57,26 +57,26 @@ def show_on_map(prediction) -> None:
         column.image(enlarge(image / 255.0, 2), caption=f"a {gallery.labels[index]}")
 
 
-def show_answer(drawing: canvas.Drawing, upload, in_view) -> None:
-    """The answer for the upload or the drawing, why, Right / No, and inside the network."""
+def show_answer(drawing: canvas.Drawing, upload):
+    """The answer for the upload or the drawing, why, Right / No, and inside the network; the
+    prediction shown, or None."""
     try:
         image, source = picture_to_read(drawing, upload)
     except DrawingError as exc:
         st.error(f"Cannot read {upload.name if upload else 'the drawing'}: {exc}")
-        return
+        return None
     try:
         if image is None:
             raise NothingDrawnError("Nothing drawn yet")
         prediction = clf.predict(image)
     except NothingDrawnError:
         st.info("✏️ Draw a digit in the black box: the prediction appears as you draw.")
-        return
+        return None
     except DrawingError as exc:
         st.warning(str(exc))
-        return
-    why = explain(clf.reader, prediction.model_input)
+        return None
+    why = explain(clf.reader, prediction.model_input, probabilities=prediction.probabilities)
     st.html(charts.answer_card(prediction, f"Model {clf.name} · from the {source}", why))
-    in_view.html(charts.answer_on_a_phone(prediction))
     round_, this = st.session_state.canvas_round, teach.drawing_id(prediction)
     # An upload stays in the uploader after it is added: its key must not change with the round.
     teach.feedback(prediction, f"upload-{this}" if upload is not None else f"{round_}-{this}", round_,
@@ -92,6 +92,7 @@ def show_answer(drawing: canvas.Drawing, upload, in_view) -> None:
     if st.toggle("Where is it on the map", help="Your drawing among the test digits the network sees alike "
                                                 "(Explore has the whole map)"):
         show_on_map(prediction)
+    return prediction
 
 
 @st.fragment
@@ -101,8 +102,9 @@ def draw_and_read() -> None:
     with left:
         pen_width = st.slider("Pen width", 6, 40, 18,
                               help="MNIST digits have strokes about a tenth of their height.")
-        in_view = st.empty()  # on a phone the columns stack: the answer's gist goes above the canvas
-        in_view.html(charts.answer_on_a_phone())  # its room, kept from the start
+        # On a phone the columns stack: the answer's gist goes above the canvas, in a line of the
+        # same height from the start, written once a run (until then the last run's line stays).
+        in_view = st.empty()
         drawing = canvas.drawing_canvas(pen_width, key=f"canvas-{st.session_state.canvas_round}")
         if st.button("Clear", icon=":material/delete:"):
             next_drawing()
@@ -110,9 +112,11 @@ def draw_and_read() -> None:
         upload = st.file_uploader("…or upload a picture of a digit",
                                   type=["png", "jpg", "jpeg", "gif", "bmp", "webp"])
     if clf is None:
+        in_view.html(charts.answer_on_a_phone())
         return
     with right:
-        show_answer(drawing, upload, in_view)
+        prediction = show_answer(drawing, upload)
+    in_view.html(charts.answer_on_a_phone(prediction))
     if teach.changed_since_shown():
         st.rerun(scope="app")  # a digit was added: the panel below counts it
 

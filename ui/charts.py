@@ -71,7 +71,7 @@ def answer_card(prediction, caption: str, explanation=None) -> str:
         "<div style='display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start'>"
         f"<div>{answer}</div>"
         + _figure(png_data_uri(prediction.network_input), "the 28×28 image the model saw", "What the network saw (28×28)")
-        + (_figure(png_data_uri(saliency_image(explanation, scale=4)),
+        + (_figure(png_data_uri(saliency_image(explanation, scale=1)),  # enlarged by the browser
                    f"which strokes pushed toward {explanation.digit} and which toward {explanation.runner_up}",
                    f"Why: <span style='color:#d62728'>red</span> pushed toward {explanation.digit}, "
                    f"<span style='color:#1f77b4'>blue</span> toward {explanation.runner_up}")
@@ -96,6 +96,17 @@ def answer_on_a_phone(prediction=None) -> str:
             "@media (max-width: 640px){.answer-on-a-phone{display:block}}</style>"
             "<div class='answer-on-a-phone' data-testid='answer-on-a-phone' style='font-size:1.25rem;height:3rem;"
             f"line-height:3rem;white-space:nowrap;overflow:hidden'>{line}</div>")
+
+
+def digit_counts(counts) -> str:
+    """How many of each digit a person taught, as a one-row HTML table: cheaper to redraw on every
+    rerun of the Draw page than a dataframe (bench/README.md, the load bench's profile)."""
+    cell = "padding:0.25rem 0.5rem;text-align:center;border:1px solid rgba(128,128,128,0.3)"
+    head = "".join(f"<th style='{cell}'>{digit}</th>" for digit in range(10))
+    row = "".join(f"<td style='{cell}'>{count}</td>" for count in counts)
+    return (f"<table aria-label='your digits, how many of each' style='border-collapse:collapse;width:100%'>"
+            f"<tr><th style='{cell};text-align:left'>digit</th>{head}</tr>"
+            f"<tr><th style='{cell};text-align:left'>yours</th>{row}</tr></table>")
 
 
 def feature_map_tiles(maps: np.ndarray, columns: int = 16, scale: int = 3) -> np.ndarray:

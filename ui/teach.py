@@ -7,17 +7,17 @@ Where the digits live: on one's own machine (the local role, jobs/access.py) in 
 since a stranger's digits are theirs alone, with a download to keep them.
 """
 
+import functools
 import hashlib
 import time
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from mnist_core import ConfigError, StoreError, jobs, personal, personal_store
 from mnist_core.jobs.access import LOCAL
 from mnist_core.personal import PersonalSetError
-from ui import active_model
+from ui import active_model, charts
 from ui.access import session
 from ui.redact import without_paths
 
@@ -165,13 +165,13 @@ def panel() -> None:
         st.toast(text, icon=":material/check_circle:")
     elif kind:
         getattr(st, kind)(text)
-    counts = pd.DataFrame([digits.counts()], columns=[str(d) for d in range(10)], index=["your digits"])
-    st.dataframe(counts, width="stretch")
+    st.html(charts.digit_counts(digits.counts()))
     where = ("They are kept in the model store on this machine." if _file() is not None else
              "They are kept only while this tab is open: download them to keep them.")
     st.caption(f"{len(digits)} digit{'s' if len(digits) != 1 else ''} (at most {personal.MAX_EXAMPLES}). {where}")
     c1, c2, c3 = st.columns(3)
-    c1.download_button("Download (.npz)", personal.to_bytes(digits), file_name="my-digits.npz",
+    # the file is made when the button is pressed, not on every rerun of the page
+    c1.download_button("Download (.npz)", functools.partial(personal.to_bytes, digits), file_name="my-digits.npz",
                        mime="application/octet-stream", icon=":material/download:", disabled=not len(digits))
     c2.button("Undo the last", icon=":material/undo:", disabled=not len(digits),
               on_click=lambda: change(personal.without_last))

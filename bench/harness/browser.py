@@ -102,17 +102,30 @@ def seven_strokes() -> list[list[tuple[float, float]]]:
     return [top + diagonal]
 
 
-def rerun_message(url: str, page: str = "draw", widget_id: str | None = None, json_value: str | None = None) -> bytes:
-    """What a browser sends to run `page`, optionally with one widget's new value (as JSON)."""
+def rerun_message(url: str, page: str = "draw", widget_id: str | None = None, json_value: str | None = None,
+                  fragment_id: str = "") -> bytes:
+    """What a browser sends to run `page`, optionally with one widget's new value (as JSON); with
+    `fragment_id`, only that fragment reruns, as when the widget is inside it."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
 
     message = BackMsg()
     message.rerun_script.page_name = page
     message.rerun_script.context_info.url = f"{url}/{page}"
+    message.rerun_script.fragment_id = fragment_id
     if widget_id:
         widget = message.rerun_script.widget_states.widgets.add()
         widget.id, widget.json_value = widget_id, json_value
     return message.SerializeToString()
+
+
+def fragment_of(frame: bytes, key: bytes) -> str | None:
+    """The fragment that holds the element `key` appears in, if `frame` draws it ("" outside any)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    message = ForwardMsg.FromString(frame)
+    if message.WhichOneof("type") != "delta" or key not in frame:
+        return None
+    return message.delta.fragment_id
 
 
 def shows_exception(frame: bytes) -> bool:

@@ -16,7 +16,8 @@ from PIL import Image, ImageDraw
 from playwright.async_api import async_playwright
 from websockets.asyncio.client import connect
 
-from bench.harness.browser import RECORD_MOUSEUP, launch_chromium, rerun_message, shows_exception, stroke_label
+from bench.harness.browser import (RECORD_MOUSEUP, fragment_of, launch_chromium, rerun_message, shows_exception,
+                                   stroke_label)
 
 
 async def open_draw_page(browser, url: str):
@@ -52,17 +53,22 @@ def canvas_value(index: int, strokes: int) -> str:
 
 
 async def ws_session(url: str, seconds: float, pace: tuple, latencies: list, errors: list, index: int,
-                     start: asyncio.Event) -> None:
-    """One websocket client: open /draw, then on `start` draw strokes for `seconds`."""
+                     start: asyncio.Event, reruns: str = "fragment") -> None:
+    """One websocket client: open /draw, then on `start` draw strokes for `seconds`. Each stroke
+    reruns the canvas's fragment, as a browser does (`reruns="fragment"`), or the whole page."""
     values = [canvas_value(index, n) for n in range(1, 9)]  # rendered before any timing
     try:
         connection = await connect(url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"],
                                    max_size=None, open_timeout=60)
         await connection.send(rerun_message(url))
-        canvas_id = None
+        canvas_id = fragment = None
         while canvas_id is None:
-            found = re.search(rb"\$\$ID-[0-9a-f]+-canvas-0", await connection.recv())
+            frame = await connection.recv()
+            found = re.search(rb"\$\$ID-[0-9a-f]+-canvas-0", frame)
             canvas_id = found and found.group().decode()
+        if reruns == "fragment":
+            fragment = fragment_of(frame, canvas_id.encode())
+            assert fragment, "the canvas is drawn outside a fragment"
     except Exception as exc:
         errors.append(f"session {index}: could not open /draw: {type(exc).__name__}: {exc}")
         return
@@ -73,7 +79,7 @@ async def ws_session(url: str, seconds: float, pace: tuple, latencies: list, err
         n = n % 8 + 1  # after 8 strokes the person clears the canvas and starts again
         label = stroke_label(n).encode()
         sent = time.perf_counter()
-        await connection.send(rerun_message(url, "draw", canvas_id, values[n - 1]))
+        await connection.send(rerun_message(url, "draw", canvas_id, values[n - 1], fragment or ""))
         try:
             while True:
                 frame = await asyncio.wait_for(connection.recv(), 15)
@@ -142,7 +148,7 @@ async def run(url: str, server, args) -> tuple[list, list, float, float]:
             await trainer.get_by_text("Epoch 1/30").wait_for(timeout=120_000)
         if args.clients == "ws":
             start = asyncio.Event()
-            clients = [asyncio.create_task(ws_session(url, args.seconds, pace, latencies, errors, i, start))
+            clients = [asyncio.create_task(ws_session(url, args.seconds, pace, latencies, errors, i, start, args.reruns))
                        for i in range(args.sessions)]
             await asyncio.sleep(2 + args.sessions * 0.2)  # every client has opened /draw
             cpu = server.cpu_times()

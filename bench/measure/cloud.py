@@ -50,6 +50,7 @@ from bench.harness.browser import ROOT, draw_stroke, free_port, launch_chromium,
 from bench.harness.drawing_sessions import run as drawing_load
 from bench.harness.hostile_clients import while_attacking
 from bench.harness.idle_uploads import idle_uploaders
+from bench.harness.memory import peak_rss, rss
 from bench.harness.paths import SHARED_DATA
 
 def cloud_venv(path: Path, reuse: bool) -> Path:
@@ -135,36 +136,6 @@ def cloud_app(python: Path, env: dict, log: Path, timeout: float = 120):
         stop(process)
 
 
-def rss(process) -> tuple[float, float]:
-    """MB held by the server process and by its children (the training process)."""
-    server, children = psutil.Process(process.pid), 0
-    for child in server.children(recursive=True):
-        with suppress(psutil.NoSuchProcess):  # the training process may just have ended
-            children += child.memory_info().rss
-    return server.memory_info().rss / 2**20, children / 2**20
-
-
-@contextmanager
-def peak_rss(process):
-    """Samples rss(process) every 0.2 s; yields a dict of peaks: server, children, both together."""
-    peaks, done = {"server": 0.0, "children": 0.0, "both": 0.0}, threading.Event()
-
-    def sample():
-        while not done.is_set():
-            server, children = rss(process)
-            peaks.update(server=max(peaks["server"], server), children=max(peaks["children"], children),
-                         both=max(peaks["both"], server + children))
-            done.wait(0.2)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    try:
-        yield peaks
-    finally:
-        done.set()
-        thread.join(5)
-
-
 def open_page(page, url: str, path: str) -> int:
     """Open a page and let it settle; the number of exception boxes it shows."""
     page.goto(url + path, timeout=60_000)
@@ -242,7 +213,7 @@ def measure(python: Path, data: Path, args, work: Path, goals: list) -> None:
                           peaks["both"] <= 1536 and said.startswith("Saved"), "≤ 1,536 MB (1.5 GB), saved")
                 browser.close()
                 load = argparse.Namespace(sessions=args.sessions, seconds=args.seconds, pace=0.5,
-                                          train=not args.skip_training, clients="ws")
+                                          train=not args.skip_training, clients="ws", reruns="fragment")
                 with peak_rss(process) as peaks, ThreadPoolExecutor(1) as thread:
                     # in a thread of its own: Playwright's sync API keeps an event loop running in this one
                     (latencies, errors, cpu, _), tallies = thread.submit(asyncio.run, while_attacking(

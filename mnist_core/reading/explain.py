@@ -10,15 +10,18 @@ TensorFlow is needed.
 
 Pieces of stroke rather than square windows: a window mostly blanks background, and at the
 same number of forward passes stroke pieces rank the ink more faithfully and follow the pen.
-The cost is one forward pass per piece (three for a network read at three stroke widths, as every
-variant is read as the drawing is), so SEGMENTS is what keeps this within a stroke's budget.
+The cost is one forward pass per piece, so SEGMENTS is what keeps this within a stroke's budget.
+The answer and its runner-up are the Reader's (three widths for an unsure drawing, reader.py),
+but the pieces are weighed at the drawing's own width only: reading every variant at three
+widths tripled an unsure drawing's cost, the largest share of the server's CPU per stroke, for
+a map as faithful (bench/README.md).
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from mnist_core.reading.preprocess import DrawingError, read_image, to_model_input
+from mnist_core.reading.preprocess import DrawingError, read_image, thicken, to_model_input
 
 SEGMENTS = 12
 MAX_SEGMENTS = 64  # bounds the batch: one forward pass per piece, or three
@@ -82,9 +85,11 @@ def _checked(model_input) -> np.ndarray:
     return image
 
 
-def explain(reader, model_input, segments: int = SEGMENTS) -> Explanation:
+def explain(reader, model_input, segments: int = SEGMENTS, probabilities=None) -> Explanation:
     """The answer for `model_input` (28x28 in [0, 1], as `Classifier.predict` returns it) and its
-    saliency map, from one batched call of the network's Reader (Classifier.reader) on 1 + `segments` drawings.
+    saliency map, from one batched call of the network on 1 + `segments` drawings.
+    `probabilities`: the Reader's answer for it when the caller has it (Prediction.probabilities);
+    otherwise `reader` (Classifier.reader) reads it.
 
     saliency[i, j] is the drop in log(p(digit) / p(runner_up)) when the piece of stroke holding
     pixel (i, j) is blanked, shared among the piece's pixels in proportion to their ink: positive
@@ -96,18 +101,20 @@ def explain(reader, model_input, segments: int = SEGMENTS) -> Explanation:
     labels = stroke_segments(image, segments)
     pieces = labels.max() + 1
     blanked = labels[None] == np.arange(pieces)[:, None, None]
-    batch = np.concatenate([image[None], np.where(blanked, 0.0, image[None])])
-    probabilities = reader.drawing_probabilities(batch)
-    digit = int(probabilities[0].argmax())
-    second = runner_up(probabilities[0], digit)
-    log_p = np.log(np.maximum(probabilities[:, [digit, second]], TINY))
+    once = reader.network_probabilities(thicken(np.concatenate([image[None], np.where(blanked, 0.0, image[None])])))
+    if probabilities is None:
+        probabilities = reader.probabilities(thicken(image[None]), first=once[:1])[0]
+    probabilities = np.asarray(probabilities, np.float32)
+    digit = int(probabilities.argmax())
+    second = runner_up(probabilities, digit)
+    log_p = np.log(np.maximum(once[:, [digit, second]], TINY))
     margin = log_p[:, 0] - log_p[:, 1]
     drop = margin[0] - margin[1:]
     ink_per_piece = np.bincount(labels[labels >= 0], image[labels >= 0], pieces)
     saliency = np.zeros((28, 28), np.float32)
     on_ink = labels >= 0
     saliency[on_ink] = drop[labels[on_ink]] * image[on_ink] / ink_per_piece[labels[on_ink]]
-    return Explanation(digit, second, probabilities[0], saliency, image)
+    return Explanation(digit, second, probabilities, saliency, image)
 
 
 def deletion_check(reader, explanation: Explanation, fraction: float = 0.2, draws: int = 10,

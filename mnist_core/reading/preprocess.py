@@ -186,4 +186,4 @@ def read_canvas_png(data: bytes, size: tuple[int, int]) -> np.ndarray:
         what = f"a {found[0]}x{found[1]} image" if found else "something that is not a PNG"
         raise DrawingError(f"the canvas sent {what}, not its {size[0]}x{size[1]} drawing: draw again")
     with _decoding(), Image.open(io.BytesIO(data), formats=["PNG"]) as img:
-        return np.asarray(img.convert("RGBA"))
+        return np.asarray(img if img.mode == "RGBA" else img.convert("RGBA"))

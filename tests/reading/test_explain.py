@@ -12,6 +12,7 @@ from mnist_core.reading.explain import (INK, SEGMENTS, SUPPORTS_ANSWER, SUPPORTS
                                 explain, explain_file, explanation_text, runner_up, saliency_image,
                                 stroke_segments)
 from mnist_core.reading.preprocess import thicken
+from mnist_core.reading.reader import SURE, Reader
 from mnist_core.training.strokes import random_canvas_drawing
 from tests.support.data import draw_digit
 
@@ -52,7 +53,7 @@ def drawings(per_digit: int, seed: int = 0) -> list[tuple[int, np.ndarray]]:
 
 
 def margin(clf, images: np.ndarray, digit: int, runner_up: int) -> np.ndarray:
-    p = clf.probabilities(images).astype(np.float64)
+    p = clf.network_probabilities(images).astype(np.float64)  # pieces are weighed at the drawing's width
     return np.log(p[:, digit]) - np.log(p[:, runner_up])
 
 
@@ -92,17 +93,32 @@ def test_each_piece_of_stroke_is_worth_the_margin_lost_without_it(clf):
 
 
 def test_explain_makes_one_batched_call_of_bounded_size(clf):
+    """One call of the network on the drawing and its pieces; the Reader's two more widths only for
+    an unsure drawing whose answer the caller did not pass."""
     batches = []
 
-    class Counting:
-        def drawing_probabilities(self, images):
-            batches.append(len(images))
-            return clf.reader.drawing_probabilities(images)
+    def counting(images):
+        batches.append(len(images))
+        return clf.network_probabilities(images)
 
-    image = drawings(1)[8][1]
-    explain(Counting(), image)
-    explain(Counting(), image, segments=5)
+    reader = Reader(counting, three_widths=True)
+    sure = drawings(1)[8][1]
+    assert clf.predict(sure).confidence >= SURE
+    explain(reader, sure)
+    explain(reader, sure, segments=5)
     assert batches == [1 + SEGMENTS, 6]
+    unsure = np.where(np.arange(28)[None, :] < 14, sure, 0.0)  # the left half of an 8
+    answer = clf.reader.drawing_probabilities(unsure)[0]
+    assert answer.max() < SURE
+    batches.clear()
+    explanation = explain(reader, unsure)
+    assert batches == [1 + SEGMENTS, 2]
+    np.testing.assert_allclose(explanation.probabilities, answer, atol=1e-6)
+    batches.clear()
+    given = explain(reader, unsure, probabilities=answer)
+    assert batches == [1 + SEGMENTS]
+    np.testing.assert_array_equal(given.saliency, explanation.saliency)
+    assert given.digit == int(answer.argmax())
 
 
 def test_stroke_segments_split_the_ink_into_compact_pieces():
