@@ -94,17 +94,32 @@ class Classifier:
 
     def predict_many(self, images: list[np.ndarray]) -> list[Prediction]:
         """Several drawings (the digits of a number, say) read as predict reads one, in one network call
-        (and one more for the answers read at three widths): a batch costs far less than its calls."""
-        model_inputs = np.stack([to_model_input(image) for image in images])
+        (and one more for the answers read at three widths)."""
+        return self.read_inputs(np.stack([to_model_input(image) for image in images]))
+
+    def read_inputs(self, model_inputs: np.ndarray, rule: bool = True) -> list[Prediction]:
+        """N x 28 x 28 drawings made MNIST-style (preprocess.to_model_input) → as predict_many reads
+        them; with rule=False each is read once, at the drawing's width only: a first look for
+        choosing among many crops (reading/number.py), which by_rule then finishes for those kept."""
         network_inputs = thicken(model_inputs)
         if self.detector is None:
-            probabilities = self.probabilities(network_inputs)
+            probabilities = (self.probabilities if rule else self.network_probabilities)(network_inputs)
             return [Prediction(int(p.argmax()), p, m, n) for p, m, n in zip(probabilities, model_inputs, network_inputs)]
         first, features = self._run(network_inputs, [self.output_names[0], self.output_names[-1]])
-        probabilities = self.reader.probabilities(network_inputs, first=first)
+        probabilities = self.reader.probabilities(network_inputs, first=first) if rule else first
         scores = self.detector.scores(features, first)
         return [Prediction(int(p.argmax()), p, m, n, float(s) >= self.detector.threshold, float(s))
                 for p, m, n, s in zip(probabilities, model_inputs, network_inputs, scores)]
+
+    def by_rule(self, once: list[Prediction]) -> list[Prediction]:
+        """Predictions read once (read_inputs with rule=False) → as predict gives them: the unsure
+        ones read at the other widths too when the card says so (the detector reads the first only)."""
+        if not once:
+            return []
+        probabilities = self.reader.probabilities(np.stack([p.network_input for p in once]),
+                                                  first=np.stack([p.probabilities for p in once]))
+        return [dataclasses.replace(p, digit=int(q.argmax()), probabilities=q) for p, q in zip(once, probabilities)]
+
 
 def load_classifier(name: str | None = None, store=None, threads: int = 1) -> Classifier:
     """The saved run `name` (the bundled default when None), ready to predict."""

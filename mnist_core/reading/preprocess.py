@@ -73,7 +73,13 @@ def ink_map(image: np.ndarray) -> np.ndarray:
 
 def to_model_input(image: np.ndarray) -> np.ndarray:
     """28x28 float32 in [0, 1], ink high, centred by mass; raises DrawingError if unreadable."""
-    ink = ink_map(image)
+    return fit_ink(ink_map(image))
+
+
+def fit_ink(ink: np.ndarray) -> np.ndarray:
+    """An ink map (as ink_map makes it: float, 0 = background) → to_model_input's 28x28. Split out so
+    that a number's digits, cut from one ink map of the whole picture, are made by the same code
+    without each crop's ink map computed again."""
     peak = float(ink.max(initial=0))
     if peak < 0.05:
         raise NothingDrawnError("Nothing drawn yet: draw a digit (the image is blank or one flat colour).")

@@ -96,13 +96,30 @@ def test_one_digit_and_a_blank(clf):
         read_number(clf, picture([[(400, 140), (401, 141)]]))
 
 
-def test_predict_many_reads_as_predict(clf):
-    images = [picture(seven(300)), picture(one(150), polarity="white-on-black")]
-    for many, image in zip(clf.predict_many(images), images):
+def test_predict_many_reads_as_predict_and_a_first_look_finished_by_the_rule_too(clf):
+    images = [picture(seven(300)), picture(one(150), polarity="white-on-black"), picture(open_four(100)[:1])]
+    many = clf.predict_many(images)
+    once = clf.read_inputs(np.stack([m.model_input for m in many]), rule=False)
+    assert clf.card.three_widths and [m.confidence < SURE for m in many] == [False, False, True]  # the rule matters
+    for many, once, finished, image in zip(many, once, clf.by_rule(once), images):
         one_by_one = clf.predict(image)
         np.testing.assert_array_equal(many.network_input, one_by_one.network_input)
-        np.testing.assert_allclose(many.probabilities, one_by_one.probabilities, atol=1e-6)
-        assert (many.digit, many.is_digit) == (one_by_one.digit, one_by_one.is_digit)
+        for reading in (many, finished):
+            np.testing.assert_allclose(reading.probabilities, one_by_one.probabilities, atol=1e-6)
+            assert (reading.digit, reading.is_digit) == (one_by_one.digit, one_by_one.is_digit)
+        np.testing.assert_allclose(once.probabilities, clf.network_probabilities(once.network_input[None])[0], atol=1e-6)
+
+
+def test_sure_digits_set_apart_cost_their_readings_alone(clf, monkeypatch):
+    """A join is tried only beside a doubtful digit, or where boxes overlap: here the 1 and the 0
+    are 5 px apart, each sure, so the two are read once each and nothing more."""
+    read, counts = clf.read_inputs, []
+    monkeypatch.setattr(clf, "read_inputs", lambda inputs, rule=True: counts.append(len(inputs)) or read(inputs, rule))
+    for gap, expected in ((5, [2]), (-1, [2, 1])):  # -1: the boxes overlap by a pixel, and the join is read
+        counts.clear()
+        digits = [one(150), zero(150 + 12 + PEN + gap + 50)]
+        reading = read_number(clf, picture(*digits), canvas_objects(*digits))
+        assert reading.number == "10" and counts == expected
 
 
 def test_canvas_paths_are_read_and_malformed_ones_skipped():
