@@ -1,18 +1,21 @@
-"""Draw: a canvas whose prediction updates as you draw, or an uploaded picture; teach it your handwriting."""
+"""Draw: a canvas whose prediction updates as you draw (one digit, or a whole number), or an uploaded
+picture; teach it your handwriting."""
 
 import streamlit as st
 
 from mnist_core import DrawingError, NothingDrawnError
 from mnist_core.runs.digit_map import MapError, place
 from mnist_core.reading.explain import explain
+from mnist_core.reading.number import read_number
 from mnist_core.runs.gallery import GalleryError, images_for
-from ui import active_model, canvas, charts, deep_link, loaders, teach, uploads
+from ui import active_model, canvas, charts, deep_link, loaders, number_card, teach, uploads
 from ui.images import enlarge
 from ui.redact import without_paths
 
 deep_link.require_navigation()
 
 st.title("Draw a digit")
+ONE_DIGIT, A_NUMBER = "One digit", "A number"
 clf = active_model.classifier()
 st.session_state.setdefault("canvas_round", 0)
 
@@ -57,9 +60,9 @@ def show_on_map(prediction) -> None:
         column.image(enlarge(image / 255.0, 2), caption=f"a {gallery.labels[index]}")
 
 
-def show_answer(drawing: canvas.Drawing, upload):
-    """The answer for the upload or the drawing, why, Right / No, and inside the network; the
-    prediction shown, or None."""
+def read_or_say(drawing: canvas.Drawing, upload, read, hint: str):
+    """(read(picture), the picture, where it came from) for the upload or the drawing; None, after
+    saying why, when there is nothing to read (`hint`: what to do before the first stroke)."""
     try:
         image, source = picture_to_read(drawing, upload)
     except DrawingError as exc:
@@ -68,18 +71,26 @@ def show_answer(drawing: canvas.Drawing, upload):
     try:
         if image is None:
             raise NothingDrawnError("Nothing drawn yet")
-        prediction = clf.predict(image)
+        return read(image), image, source
     except NothingDrawnError:
-        st.info("✏️ Draw a digit in the black box: the prediction appears as you draw.")
-        return None
+        st.info(hint)
     except DrawingError as exc:
         st.warning(str(exc))
+    return None
+
+
+def show_answer(drawing: canvas.Drawing, upload):
+    """The answer for the upload or the drawing, why, Right / No, and inside the network; the
+    prediction shown, or None."""
+    read = read_or_say(drawing, upload, clf.predict, "✏️ Draw a digit in the black box: the prediction appears as you draw.")
+    if read is None:
         return None
+    prediction, _, source = read
     why = explain(clf.reader, prediction.model_input, probabilities=prediction.probabilities)
     st.html(charts.answer_card(prediction, f"Model {clf.name} · from the {source}", why))
     round_, this = st.session_state.canvas_round, teach.drawing_id(prediction)
     # An upload stays in the uploader after it is added: its key must not change with the round.
-    teach.feedback(prediction, f"upload-{this}" if upload is not None else f"{round_}-{this}", round_,
+    teach.feedback(prediction, f"upload-{this}" if upload is not None else f"{round_}-{this}", str(round_),
                    on_added=next_drawing)
     if st.toggle("Inside the network", help="What each convolution detects in your drawing: one small "
                                             "picture per filter, bright where it responds."):
@@ -95,9 +106,34 @@ def show_answer(drawing: canvas.Drawing, upload):
     return prediction
 
 
-@st.fragment
-def draw_and_read() -> None:
-    """The canvas and its answer: a stroke reruns only this, not the page around it."""
+def show_number(drawing: canvas.Drawing, upload):
+    """A number read digit by digit, its boxes over the ink, each digit with Right / No; the reading, or None."""
+    strokes = drawing.objects if upload is None else None  # an upload is read from its picture alone
+    read = read_or_say(drawing, upload, lambda image: read_number(clf, image, strokes),
+                       "✏️ Write a number in the black box, its digits side by side: it is read as you write.")
+    if read is None:
+        return None
+    reading, image, source = read
+    st.html(number_card.number_card(reading, image, f"Model {clf.name} · from the {source}"))
+    round_ = st.session_state.canvas_round
+    for position, (column, digit) in enumerate(zip(st.columns(len(reading.digits)), reading.digits), start=1):
+        with column:
+            st.html(number_card.digit_figure(digit, position))
+            with st.popover("Teach", icon=":material/school:", help="Right, or what it really is: teach the model"):
+                teach.feedback(digit.prediction, f"{round_}-{teach.drawing_id(digit.prediction)}",
+                               f"{round_}-{position}")
+    return reading
+
+
+def clear_and_upload(what: str):
+    """The Clear button (a clean canvas) and the uploader for a picture of `what`; the upload or None."""
+    if st.button("Clear", icon=":material/delete:"):
+        next_drawing()
+        st.rerun(scope="fragment")
+    return st.file_uploader(f"…or upload a picture of {what}", type=["png", "jpg", "jpeg", "gif", "bmp", "webp"])
+
+
+def read_one_digit() -> None:
     left, right = st.columns([1, 1], gap="large")
     with left:
         pen_width = st.slider("Pen width", 6, 40, 18,
@@ -106,17 +142,38 @@ def draw_and_read() -> None:
         # same height from the start, written once a run (until then the last run's line stays).
         in_view = st.empty()
         drawing = canvas.drawing_canvas(pen_width, key=f"canvas-{st.session_state.canvas_round}")
-        if st.button("Clear", icon=":material/delete:"):
-            next_drawing()
-            st.rerun(scope="fragment")
-        upload = st.file_uploader("…or upload a picture of a digit",
-                                  type=["png", "jpg", "jpeg", "gif", "bmp", "webp"])
+        upload = clear_and_upload("a digit")
     if clf is None:
         in_view.html(charts.answer_on_a_phone())
         return
     with right:
         prediction = show_answer(drawing, upload)
     in_view.html(charts.answer_on_a_phone(prediction))
+
+
+def read_a_number() -> None:
+    phone = canvas.on_a_phone()
+    pen_width = st.slider("Pen width", 4, 40, 8 if phone else 18, key=f"number-pen-{phone}",
+                          help="Write the digits side by side, each about as high as the canvas.")
+    in_view = st.empty()  # the number above the canvas on a phone, as for one digit
+    drawing = canvas.drawing_canvas(pen_width, key=f"number-{st.session_state.canvas_round}",
+                                    size=canvas.PHONE_WIDE if phone else canvas.WIDE)
+    upload = clear_and_upload("a number")
+    if clf is None:
+        in_view.html(number_card.number_on_a_phone())
+        return
+    in_view.html(number_card.number_on_a_phone(show_number(drawing, upload)))
+
+
+@st.fragment
+def draw_and_read() -> None:
+    """The canvas and its answer: a stroke reruns only this, not the page around it."""
+    mode = st.segmented_control("Read", [ONE_DIGIT, A_NUMBER], default=ONE_DIGIT, key="read_mode",
+                                label_visibility="collapsed")
+    if mode == A_NUMBER:
+        read_a_number()
+    else:  # also when the chosen button is pressed again (nothing chosen)
+        read_one_digit()
     if teach.changed_since_shown():
         st.rerun(scope="app")  # a digit was added: the panel below counts it
 

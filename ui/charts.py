@@ -92,6 +92,11 @@ def answer_on_a_phone(prediction=None) -> str:
         line = f"Reads <b style='font-size:2rem'>{prediction.digit}</b> · {prediction.confidence:.0%} sure"
     else:
         line = "<b>Not a digit?</b> Closest: " + str(prediction.digit)
+    return phone_line(line)
+
+
+def phone_line(line: str) -> str:
+    """One line of HTML shown only on narrow screens, of the same height whatever it says."""
     return ("<style>.answer-on-a-phone{display:none}"
             "@media (max-width: 640px){.answer-on-a-phone{display:block}}</style>"
             "<div class='answer-on-a-phone' data-testid='answer-on-a-phone' style='font-size:1.25rem;height:3rem;"

@@ -67,34 +67,39 @@ def drawing_id(prediction) -> str:
     return hashlib.sha256(prediction.model_input.tobytes()).hexdigest()[:16]
 
 
+TAUGHT_KEPT = 50  # drawings remembered as taught: a number's digits each count, and nothing grows unbounded
+
+
 def _add(prediction, digit: int, key: str, on_added) -> None:
     """A button's callback: the drawing, as the network saw it, joins the digits as `digit` (once)."""
-    if st.session_state.get("taught_drawing") == key:
+    taught = st.session_state.setdefault("taught_drawings", [])
+    if key in taught:
         return  # a second press of the same button, or of another one for the same drawing
     problem = change(lambda digits: personal.add(digits, prediction.model_input, digit))
     if problem:
         st.session_state.panel_message = ("error", f"Not added: {problem}")
         return
-    st.session_state.taught_drawing = key
+    taught[:] = [*taught, key][-TAUGHT_KEPT:]
     st.session_state.panel_message = ("toast", f"Added a {digit} to your digits ({len(current())} in all).")
-    on_added()
+    if on_added is not None:
+        on_added()
 
 
-def feedback(prediction, drawing: str, round_: int, on_added) -> None:
+def feedback(prediction, drawing: str, key: str, on_added=None) -> None:
     """Under an answer: "Right" or "No, it's a …" (one click either way); `on_added()` runs after.
     `drawing` names the drawing (one example per drawing, however often its buttons are pressed);
-    the widgets keep their keys for the whole canvas round, so a stroke updates them, not remakes them."""
-    if st.session_state.get("taught_drawing") == drawing:
+    `key` names the widgets, kept for the whole canvas round, so a stroke updates them, not remakes them."""
+    if drawing in st.session_state.get("taught_drawings", []):
         st.caption("✓ In your digits. Draw another, or fine-tune on them below.")
         return
     answer = prediction.digit
     if prediction.is_digit:  # "Right" about "not a digit" would teach nothing: no digit to keep it as
-        st.button(f"Right, it's a {answer}", icon=":material/check:", key=f"right-{round_}", on_click=_add,
+        st.button(f"Right, it's a {answer}", icon=":material/check:", key=f"right-{key}", on_click=_add,
                   args=(prediction, answer, drawing, on_added),
                   help="Keep this drawing in your digits, to teach the model")
     st.pills("No, it's a …" if prediction.is_digit else "It is a digit: it's a …", list(range(10)),
-             key=f"wrong-{round_}",
-             on_change=lambda: _add(prediction, st.session_state[f"wrong-{round_}"], drawing, on_added),
+             key=f"wrong-{key}",
+             on_change=lambda: _add(prediction, st.session_state[f"wrong-{key}"], drawing, on_added),
              help="Keep this drawing in your digits with the right answer, to teach the model")
 
 

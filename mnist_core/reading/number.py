@@ -71,13 +71,13 @@ class _Part:
 
 
 def stroke_paths(objects) -> list[tuple[np.ndarray, float]]:
-    """The canvas's fabric.js objects (streamlit-drawable-canvas's json_data["objects"]) → each path
-    as (N x 2 points in canvas pixels, pen width). The control points of the freehand brush's
+    """The canvas's fabric.js objects (json_data["objects"]; "Path" in fabric 6, "path" before) → each
+    path as (N x 2 points in canvas pixels, pen width). The control points of the freehand brush's
     quadratic curves lie on the stroke, so the points make a close polyline. The value comes from
     a browser: anything malformed is skipped, and too many strokes give none (read the picture)."""
     paths = []
     for obj in objects if isinstance(objects, list) else []:
-        if not isinstance(obj, dict) or obj.get("type") != "path" or not isinstance(obj.get("path"), list):
+        if not isinstance(obj, dict) or str(obj.get("type")).lower() != "path" or not isinstance(obj.get("path"), list):
             continue
         numbers = [v for command in obj["path"] if isinstance(command, list)
                    for v in command[1:] if isinstance(v, (int, float)) and np.isfinite(v)]

@@ -44,7 +44,7 @@ def canvas_objects(*digits):
     objects = []
     for stroke in (s for d in digits for s in d):
         path = [["M", *stroke[0]]] + [["Q", *a, *b] for a, b in zip(stroke[1:-1], stroke[2:])] + [["L", *stroke[-1]]]
-        objects.append({"type": "path", "path": path, "strokeWidth": PEN, "left": 0, "top": 0, "stroke": "#FFFFFF"})
+        objects.append({"type": "Path", "path": path, "strokeWidth": PEN, "left": 0, "top": 0, "stroke": "#FFFFFF"})  # fabric 6
     return objects
 
 
