@@ -7,7 +7,8 @@
 1. Cold start: from `streamlit run` to the first prediction shown for a drawing.
 2. Stroke latency: mouse up → the page shows the answer for that stroke, median of N strokes,
    for the Draw page and for bench/harness/bare_canvas_app.py (the same canvas, no model), measured the
-   same way in the same run; prints the ratio.
+   same way in the same run; prints the ratio. The same for "A number" (the wide canvas; strokes
+   at five places, so a number of up to five digits) against the bare app's wide canvas.
 3. Memory: RSS of the `streamlit run` process after a browser opened Home, Draw (and drew)
    and Explore, then the peak RSS while a training of the `best` preset (started from the Train
    page, 1 epoch on 20000 images) runs: the server alone and the server plus its training process.
@@ -28,12 +29,13 @@ from playwright.sync_api import sync_playwright
 from bench.harness.browser import RECORD_MOUSEUP, draw_stroke, launch_chromium, streamlit_server, stroke_label
 
 
-def stroke_latencies(page, count: int) -> list[float]:
-    """Milliseconds from mouse up to 'N strokes' on the page, for strokes 1..count."""
+def stroke_latencies(page, count: int, number: bool = False) -> list[float]:
+    """Milliseconds from mouse up to 'N strokes' on the page, for strokes 1..count; `number`: on
+    the wide canvas, at five places in turn."""
     page.evaluate(RECORD_MOUSEUP)
     times = []
     for n in range(1, count + 1):
-        x = 30 + (n * 11) % 220
+        x = 90 + (n % 5) * 150 + (n * 7) % 40 if number else 30 + (n * 11) % 220
         draw_stroke(page, [(x, 40), (x + 10, 120), (x + 5, 230)])
         label = stroke_label(n)
         shown = page.wait_for_function(
@@ -75,6 +77,11 @@ def main() -> None:
             page.goto(url + "/draw")
             page.locator("canvas.upper-canvas").first.wait_for()
             draw_page = stroke_latencies(page, args.strokes)
+            page.goto(url + "/draw")
+            page.get_by_role("radio", name="A number").click()
+            page.get_by_text("Write a number in the black box").wait_for()
+            page.wait_for_timeout(1000)  # the component lays itself out again at its new width
+            number_page = stroke_latencies(page, args.strokes, number=True)
 
             for path in ("/", "/explore"):
                 page.goto(url + path)
@@ -121,12 +128,20 @@ def main() -> None:
             page.goto(url)
             page.locator("canvas.upper-canvas").first.wait_for(timeout=60_000)
             bare = stroke_latencies(page, args.strokes)
+            page.goto(url + "/?canvas=wide")
+            page.locator("canvas.upper-canvas").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1000)  # the component lays itself out again at its new width
+            bare_wide = stroke_latencies(page, args.strokes, number=True)
         browser.close()
 
-    ours, base = statistics.median(draw_page), statistics.median(bare)
-    print(f"stroke → answer shown, median of {args.strokes}: Draw page {ours:.0f} ms "
-          f"(p90 {sorted(draw_page)[int(0.9 * len(draw_page)) - 1]:.0f}), bare canvas {base:.0f} ms "
-          f"(p90 {sorted(bare)[int(0.9 * len(bare)) - 1]:.0f}); ratio {ours / base:.2f}")
+    for what, ours, base in (("Draw page", draw_page, bare), ("Draw page, A number", number_page, bare_wide)):
+        print(f"stroke → answer shown, median of {args.strokes}: {what} {statistics.median(ours):.0f} ms "
+              f"(p90 {p90(ours):.0f}), bare canvas {statistics.median(base):.0f} ms (p90 {p90(base):.0f}); "
+              f"ratio {statistics.median(ours) / statistics.median(base):.2f}")
+
+
+def p90(times: list[float]) -> float:
+    return sorted(times)[int(0.9 * len(times)) - 1]
 
 
 if __name__ == "__main__":
