@@ -10,6 +10,7 @@ import io
 import json
 import random
 import re
+import statistics
 import time
 
 from PIL import Image, ImageDraw
@@ -18,6 +19,7 @@ from websockets.asyncio.client import connect
 
 from bench.harness.browser import (RECORD_MOUSEUP, fragment_of, launch_chromium, rerun_message, shows_exception,
                                    stroke_label)
+from bench.harness.profile import print_profile
 
 
 async def open_draw_page(browser, url: str):
@@ -167,3 +169,21 @@ async def run(url: str, server, args) -> tuple[list, list, float, float]:
             await trainer.get_by_text("Saved load-training").first.wait_for(timeout=600_000)
         await browser.close()
     return latencies, errors, (after.user + after.system) - (cpu.user + cpu.system), rss
+
+
+def p95(latencies: list) -> float:
+    return statistics.quantiles(latencies, n=20)[18] if len(latencies) > 1 else float("inf")
+
+
+def stroke_figures(latencies: list, errors: list, cpu: float) -> str:
+    """What run() measured, in words: strokes answered, errors, p50/p95 stroke → answer, CPU a stroke."""
+    p50 = statistics.median(latencies) if latencies else float("nan")
+    return (f"{len(latencies)} strokes answered, {len(errors)} errors, p50 {p50:.0f} ms, p95 {p95(latencies):.0f} ms, "
+            f"server CPU {1000 * cpu / max(1, len(latencies)):.1f} ms per stroke")
+
+
+def print_errors_and_profile(errors: list, profile) -> None:
+    for error in errors[:10]:
+        print("  error:", error)
+    if profile:
+        print_profile(profile)

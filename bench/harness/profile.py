@@ -40,9 +40,9 @@ def top_functions(collapsed: Path, count: int = 15) -> tuple[int, list, list]:
         stack, _, samples = line.rpartition(" ")
         if not stack or not samples.isdigit():
             continue
-        frames = [frame_name(f) for f in stack.split(";")[1:]]  # the first is the thread
+        frames = [frame_name(f) for f in stack.split(";")]  # outermost first
         total += int(samples)
-        for name in set(frames):
+        for name in dict.fromkeys(frames):  # once per sample, however deep it recurses
             inclusive[name] += int(samples)
         if frames:
             own[frames[-1]] += int(samples)

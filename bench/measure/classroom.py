@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -23,9 +22,9 @@ from pathlib import Path
 import psutil
 
 from bench.harness.browser import streamlit_server
-from bench.harness.drawing_sessions import run
+from bench.harness.drawing_sessions import p95, print_errors_and_profile, run, stroke_figures
 from bench.harness.memory import peak_rss
-from bench.harness.profile import print_profile, sampling
+from bench.harness.profile import sampling
 
 
 def main() -> None:
@@ -44,18 +43,12 @@ def main() -> None:
         with peak_rss(process) as peaks, (sampling(process.pid, args.profile) if args.profile
                                           else contextlib.nullcontext()):
             latencies, errors, cpu, _ = asyncio.run(run(url, psutil.Process(process.pid), args))
-    p95 = statistics.quantiles(latencies, n=20)[18] if len(latencies) > 1 else float("inf")
-    met = not errors and p95 <= 1000 and peaks["server"] <= 400
+    met = not errors and p95(latencies) <= 1000 and peaks["server"] <= 400
     print(f"{args.sessions} sessions for {args.seconds:.0f} s, server on CPU {sorted(args.cores)}"
-          f"{' beside a training' if args.train else ''}: {len(latencies)} strokes answered, {len(errors)} errors, "
-          f"p50 {statistics.median(latencies) if latencies else float('nan'):.0f} ms, p95 {p95:.0f} ms, "
-          f"server CPU {1000 * cpu / max(1, len(latencies)):.1f} ms per stroke, server peak {peaks['server']:.0f} MB, "
-          f"training process peak {peaks['children']:.0f} MB "
+          f"{' beside a training' if args.train else ''}: {stroke_figures(latencies, errors, cpu)}, "
+          f"server peak {peaks['server']:.0f} MB, training process peak {peaks['children']:.0f} MB "
           f"({'goals met' if met else 'goals missed'}: 0 errors, p95 ≤ 1 s, server ≤ 400 MB)")
-    for error in errors[:10]:
-        print("  error:", error)
-    if args.profile:
-        print_profile(args.profile)
+    print_errors_and_profile(errors, args.profile)
     sys.exit(0 if met else 1)
 
 

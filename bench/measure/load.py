@@ -24,7 +24,6 @@ that then watches it, runs at the same time.
 import argparse
 import asyncio
 import contextlib
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -32,8 +31,8 @@ from pathlib import Path
 import psutil
 
 from bench.harness.browser import streamlit_server
-from bench.harness.drawing_sessions import run
-from bench.harness.profile import print_profile, sampling
+from bench.harness.drawing_sessions import print_errors_and_profile, run, stroke_figures
+from bench.harness.profile import sampling
 
 
 def main() -> None:
@@ -50,17 +49,11 @@ def main() -> None:
     with streamlit_server(Path(tempfile.mkdtemp())) as (url, process):
         with sampling(process.pid, args.profile) if args.profile else contextlib.nullcontext():
             latencies, errors, cpu, rss = asyncio.run(run(url, psutil.Process(process.pid), args))
-    quantiles = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else [float("nan")] * 19
     reruns = f", {args.reruns} reruns" if args.clients == "ws" else ""
     print(f"{args.sessions} {args.clients} sessions{reruns} for {args.seconds:.0f} s"
-          f"{' with a training running' if args.train else ''}: {len(latencies)} strokes answered, "
-          f"{len(errors)} errors, p50 {statistics.median(latencies) if latencies else float('nan'):.0f} ms, "
-          f"p95 {quantiles[18]:.0f} ms, server CPU {1000 * cpu / max(1, len(latencies)):.1f} ms per stroke, "
+          f"{' with a training running' if args.train else ''}: {stroke_figures(latencies, errors, cpu)}, "
           f"server RSS {rss:.0f} MB")
-    for error in errors[:10]:
-        print("  error:", error)
-    if args.profile:
-        print_profile(args.profile)
+    print_errors_and_profile(errors, args.profile)
     sys.exit(1 if errors or not latencies else 0)
 
 

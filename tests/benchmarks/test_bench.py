@@ -21,14 +21,23 @@ def bench(*args, timeout=600):
 @pytest.mark.parametrize("clients", ["ws", pytest.param("browser", marks=pytest.mark.e2e)])
 def test_load_script_briefly(mnist_path, clients):
     out = bench("-m", "bench.measure.load", "--sessions", 2, "--seconds", 6, "--clients", clients)
-    match = re.search(rf"2 {clients} sessions for 6 s: (\d+) strokes answered, 0 errors, p50 \d+ ms, p95 \d+ ms, "
-                      r"server CPU \d+ ms per stroke", out)
+    sessions = "2 ws sessions, fragment reruns" if clients == "ws" else "2 browser sessions"
+    match = re.search(rf"{sessions} for 6 s: (\d+) strokes answered, 0 errors, p50 \d+ ms, p95 \d+ ms, "
+                      r"server CPU [\d.]+ ms per stroke", out)
     assert match and int(match.group(1)) >= 2, out
 
 
-def test_load_script_with_a_training_briefly(mnist_path):
-    out = bench("-m", "bench.measure.load", "--sessions", 2, "--seconds", 6, "--train")
-    assert re.search(r"2 ws sessions for 6 s with a training running: \d+ strokes answered, 0 errors", out), out
+def test_load_script_rerunning_the_page_with_a_training_briefly(mnist_path):
+    out = bench("-m", "bench.measure.load", "--sessions", 2, "--seconds", 6, "--train", "--reruns", "page")
+    assert re.search(r"2 ws sessions, page reruns for 6 s with a training running: \d+ strokes answered, 0 errors",
+                     out), out
+
+
+def test_classroom_script_briefly(mnist_path):
+    out = bench("-m", "bench.measure.classroom", "--sessions", 3, "--seconds", 6, "--no-train")
+    match = re.search(r"3 sessions for 6 s, server on CPU \[0\]: (\d+) strokes answered, 0 errors, p50 \d+ ms, "
+                      r"p95 \d+ ms, server CPU [\d.]+ ms per stroke, server peak (\d+) MB, .*\(goals met", out)
+    assert match and int(match.group(1)) >= 3 and 100 < int(match.group(2)) <= 400, out
 
 
 def test_canvas_accuracy_briefly(mnist_path):
