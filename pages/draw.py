@@ -14,7 +14,7 @@ from ui.redact import without_paths
 
 deep_link.require_navigation()
 
-st.title("Draw a digit")
+st.title("Draw a digit or a number")
 ONE_DIGIT, A_NUMBER = "One digit", "A number"
 clf = active_model.classifier()
 st.session_state.setdefault("canvas_round", 0)

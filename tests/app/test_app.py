@@ -76,6 +76,24 @@ def test_draw_predicts_injected_canvas(store):
     assert 90 < confidence <= 100
 
 
+def test_draw_reads_a_number_on_the_wide_canvas(store):
+    at = app("draw")
+    at.segmented_control[0].set_value("A number").run()
+    assert "Write a number in the black box" in page_text(at) and not at.exception
+    wide = np.zeros((280, 840, 4), np.uint8)
+    wide[:, 40:320] = drawn_seven()
+    wide[:, 420:700] = drawn_seven()
+    at.session_state["number-0"] = canvas_value(wide)
+    at.run()
+    card = next(h.proto.body for h in at.get("html") if "data-testid='number'" in h.proto.body)
+    digits = re.search(r"data-testid='number'[^>]*>(.*?)</div>", card).group(1)
+    assert re.sub(r"<[^>]+>", "", digits) == "77" and card.count("data-testid='number-box'") == 2
+    assert "from the drawing (1 stroke)" in card and not at.exception
+    at.session_state["number-0"] = canvas_value(drawn_seven())  # a square PNG where the wide canvas's belongs
+    at.run()
+    assert "the canvas sent a 280x280 image, not its 840x280 drawing" in page_text(at) and not at.exception
+
+
 def test_draw_single_dot_gets_a_message(store):
     at = app("draw")
     rgba = np.zeros((280, 280, 4), np.uint8)
