@@ -1,25 +1,31 @@
-"""End to end: a whole number written on the Draw page's wide canvas, on a desktop and on a phone.
+"""End to end: 2026 written on the Draw page's wide canvas, on a desktop and with a finger on a phone.
 
 Screenshots land in test-artifacts/.
 """
 
-import numpy as np
 import pytest
 from playwright.sync_api import expect
 
 from bench.harness.browser import draw_stroke, touch_stroke
+from bench.harness.pen_digits import number_strokes
 from tests.e2e.test_e2e import SHOTS, browser, open_page, page, playwright, server  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.mnist]
 
 
-def one_seven_zero(scale: float = 1.0) -> list[list[tuple[float, float]]]:
-    """1, 7 and 0 side by side on an 840x280 canvas (scaled for a smaller one), as a person writes them."""
-    one = [(130, 45 + 10 * i) for i in range(20)]
-    seven = [(250 + 6 * i, 50) for i in range(21)] + [(370 - 4 * i, 50 + 10 * i) for i in range(20)]
-    t = np.linspace(0, 2 * np.pi, 40)
-    zero = [(560 + 60 * np.sin(a), 140 - 95 * np.cos(a)) for a in t]
-    return [[(x * scale, y * scale) for x, y in stroke] for stroke in (one, seven, zero)]
+def twenty_twenty_six(scale: float = 1.0) -> list[list[tuple[float, float]]]:
+    """2026 written on an 840x280 canvas (scaled for a smaller one): digits 114 px wide, 40 px apart."""
+    return number_strokes("2026", height=190 * scale, top=45 * scale, left=60 * scale, gap=40 * scale)
+
+
+def along(stroke: list[tuple[float, float]], step: float = 3.0) -> list[tuple[float, float]]:
+    """The points a finger sends along a stroke, every few pixels: the canvas's brush rounds the
+    corners of a stroke given by its corners alone (a 2 then reads as a 7)."""
+    points = [stroke[0]]
+    for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+        steps = max(1, int(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 / step))
+        points += [(x0 + (x1 - x0) * k / steps, y0 + (y1 - y0) * k / steps) for k in range(1, steps + 1)]
+    return points
 
 
 def switch_to_a_number(page, server):
@@ -32,24 +38,24 @@ def switch_to_a_number(page, server):
 def test_a_number_is_read_digit_by_digit_with_its_boxes(page, server):
     canvas = switch_to_a_number(page, server)
     assert canvas.bounding_box()["width"] == pytest.approx(840, abs=2)
-    strokes = one_seven_zero()
+    strokes = twenty_twenty_six()
     draw_stroke(page, strokes[0])
-    expect(page.get_by_test_id("number")).to_have_text("1", timeout=15_000)
+    expect(page.get_by_test_id("number")).to_have_text("2", timeout=15_000)
     for stroke in strokes[1:]:
         draw_stroke(page, stroke)
-    expect(page.get_by_test_id("number")).to_have_text("170", timeout=15_000)
+    expect(page.get_by_test_id("number")).to_have_text("2026", timeout=15_000)
     boxes = page.get_by_test_id("number-box")
-    expect(boxes).to_have_count(3)
+    expect(boxes).to_have_count(4)
     picture = boxes.first.locator("xpath=..").bounding_box()
-    xs = [(boxes.nth(i).bounding_box()["x"] - picture["x"]) * 840 / picture["width"] for i in range(3)]
-    assert xs[0] < 130 < xs[1] < 250 < xs[2] < 500  # each box on its digit's ink, in canvas pixels
-    expect(page.get_by_test_id("number-digit")).to_have_count(3)
-    expect(page.get_by_role("button", name="Teach")).to_have_count(3)
+    lefts = [(boxes.nth(i).bounding_box()["x"] - picture["x"]) * 840 / picture["width"] for i in range(4)]
+    assert all(60 + 154 * k - 5 < left < 60 + 154 * k + 40 for k, left in enumerate(lefts))  # each on its digit's ink
+    expect(page.get_by_test_id("number-digit")).to_have_count(4)
+    expect(page.get_by_role("button", name="Teach")).to_have_count(4)
     page.screenshot(path=SHOTS / "draw-number.png", full_page=True)
-    page.get_by_role("button", name="Teach").nth(1).click()  # the 7's: teaching works per digit
-    page.get_by_role("button", name="Right, it's a 7").click()
+    page.get_by_role("button", name="Teach").nth(3).click()  # the 6's: teaching works per digit
+    page.get_by_role("button", name="Right, it's a 6").click()
     expect(page.get_by_text("✓ In your digits").first).to_be_visible(timeout=15_000)
-    expect(page.get_by_test_id("number")).to_have_text("170")  # the number stays to teach its other digits
+    expect(page.get_by_test_id("number")).to_have_text("2026")  # the number stays to teach its other digits
     assert page.locator("[data-testid='stException']").count() == 0
 
 
@@ -60,10 +66,10 @@ def test_on_a_phone_the_number_stays_in_view_above_a_canvas_that_fits(playwright
         canvas = switch_to_a_number(page, server)
         box = canvas.bounding_box()
         assert box["width"] <= page.viewport_size["width"] and box["width"] == pytest.approx(3 * box["height"], abs=3)
-        for stroke in one_seven_zero(box["width"] / 840):
-            touch_stroke(page, stroke)
+        for stroke in twenty_twenty_six(box["width"] / 840):
+            touch_stroke(page, along(stroke))
         line = page.get_by_test_id("answer-on-a-phone").first
-        expect(line).to_contain_text("Reads 170", timeout=15_000)
+        expect(line).to_contain_text("Reads 2026", timeout=15_000)
         assert line.bounding_box()["y"] < canvas.bounding_box()["y"]  # above the canvas, in view while writing
         page.screenshot(path=SHOTS / "draw-number-phone.png")
     finally:
