@@ -75,8 +75,10 @@ def stroke_paths(objects) -> list[tuple[np.ndarray, float]]:
     path as (N x 2 points in canvas pixels, pen width). The control points of the freehand brush's
     quadratic curves lie on the stroke, so the points make a close polyline. The value comes from
     a browser: anything malformed is skipped, and too many strokes give none (read the picture)."""
+    if not isinstance(objects, list) or len(objects) > MAX_STROKES:
+        return []  # not the canvas's strokes, or more than a person draws: checked before any is read
     paths = []
-    for obj in objects if isinstance(objects, list) else []:
+    for obj in objects:
         if not isinstance(obj, dict) or str(obj.get("type")).lower() != "path" or not isinstance(obj.get("path"), list):
             continue
         numbers = [v for command in obj["path"] if isinstance(command, list)
@@ -85,9 +87,7 @@ def stroke_paths(objects) -> list[tuple[np.ndarray, float]]:
             width = obj.get("strokeWidth")
             paths.append((np.asarray(numbers[:len(numbers) // 2 * 2], np.float64).reshape(-1, 2),
                           float(width) if isinstance(width, (int, float)) and 0 < width < 500 else 0.0))
-    if len(paths) > MAX_STROKES or sum(len(p) for p, _ in paths) > MAX_POINTS:
-        return []
-    return paths
+    return paths if sum(len(p) for p, _ in paths) <= MAX_POINTS else []
 
 
 def read_number(classifier: Classifier, image: np.ndarray, strokes=None) -> NumberReading:
