@@ -21,9 +21,12 @@ TOOLBAR_FIX = "<script>" + Path(__file__).with_name("canvas_toolbar_fix.js").rea
 @dataclass(frozen=True)
 class Drawing:
     png: bytes | None  # what the browser sent as the drawing's image; None before the first stroke
-    strokes: int
     size: tuple[int, int] = (SIZE, SIZE)  # (width, height): the canvas's, so the PNG's
     objects: list | None = None  # the strokes as the canvas sent them (fabric.js paths), unchecked
+
+    @property
+    def strokes(self) -> int:
+        return len(self.objects) if self.objects is not None else 0
 
     def image(self) -> np.ndarray | None:
         """The drawing as RGBA; DrawingError if the browser sent anything but the canvas's PNG."""
@@ -50,14 +53,13 @@ def drawing_canvas(stroke_width: int, key: str, size: tuple[int, int] = (SIZE, S
             key=key,
         )
     except (AttributeError, KeyError, TypeError):  # a value of the wrong shape: no canvas sends one
-        return Drawing(None, 0, size)
+        return Drawing(None, size)
     objects = result.json_data.get("objects") if isinstance(result.json_data, dict) else None
     try:
         png = result.image_bytes  # base64-decoded only: the websocket's size limit bounds it
     except (AttributeError, ValueError):  # not a base64 data URL (binascii.Error is a ValueError)
         png = b""
-    return Drawing(png, len(objects) if isinstance(objects, list) else 0, size,
-                   objects if isinstance(objects, list) else None)
+    return Drawing(png, size, objects if isinstance(objects, list) else None)
 
 
 def keep_toolbar_off_the_canvas() -> None:

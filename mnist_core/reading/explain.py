@@ -24,7 +24,7 @@ import numpy as np
 from mnist_core.reading.preprocess import DrawingError, read_image, thicken, to_model_input
 
 SEGMENTS = 12
-MAX_SEGMENTS = 64  # bounds the batch: one forward pass per piece, or three
+MAX_SEGMENTS = 64  # bounds the batch: one forward pass per piece
 INK = 0.05  # model-input pixels fainter than this are background and are never blanked
 LLOYD_STEPS = 3
 TINY = 1e-30  # floor for probabilities before taking logs (float32 softmax can underflow to 0)
