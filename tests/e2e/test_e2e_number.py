@@ -6,7 +6,7 @@ Screenshots land in test-artifacts/.
 import pytest
 from playwright.sync_api import expect
 
-from bench.harness.browser import draw_stroke, touch_stroke
+from bench.harness.browser import draw_stroke, stroke_label, touch_stroke
 from bench.harness.pen_digits import number_strokes
 from tests.e2e.test_e2e import SHOTS, browser, open_page, page, playwright, server  # noqa: F401 (fixtures)
 
@@ -66,8 +66,11 @@ def test_on_a_phone_the_number_stays_in_view_above_a_canvas_that_fits(playwright
         canvas = switch_to_a_number(page, server)
         box = canvas.bounding_box()
         assert box["width"] <= page.viewport_size["width"] and box["width"] == pytest.approx(3 * box["height"], abs=3)
-        for stroke in twenty_twenty_six(box["width"] / 840):
+        for n, stroke in enumerate(twenty_twenty_six(box["width"] / 840), start=1):
             touch_stroke(page, along(stroke))
+            # a person lifts the finger and looks: a touch begun while the canvas redraws after the
+            # last stroke can start from that stroke's end (the component's, seen here as a stray line)
+            expect(page.get_by_text(stroke_label(n))).to_be_attached(timeout=15_000)
         line = page.get_by_test_id("answer-on-a-phone").first
         expect(line).to_contain_text("Reads 2026", timeout=15_000)
         assert line.bounding_box()["y"] < canvas.bounding_box()["y"]  # above the canvas, in view while writing
