@@ -24,7 +24,7 @@ from mnist_core.runs.digit_map import MAP_FILE, compute_map, write_map
 from mnist_core.runs.store import BUNDLED_DIR, DEFAULT_MODEL, find_run
 from mnist_core.training.detector_fit import fit_detector
 from mnist_core.training.importing import load_keras_model
-from mnist_core.training.keras_reader import model_features
+from mnist_core.training.keras_reader import read_test_set
 from mnist_core.training.nondigits import load_handwritten
 
 
@@ -38,7 +38,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix=".tmp-default-", dir=BUNDLED_DIR))
     shutil.copytree(run.path, folder, dirs_exist_ok=True)
     if not (folder / MAP_FILE).is_file():
-        write_map(compute_map(model_features(load_keras_model(run), load_test_set()[0])), folder)
+        write_map(compute_map(read_test_set(load_keras_model(run), False, load_test_set()[0])[0]), folder)
     card = read_card(folder)
     if not (folder / DETECTOR_FILE).is_file():
         config = TrainConfig(**card.hyperparameters)

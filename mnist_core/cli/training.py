@@ -172,7 +172,7 @@ def cmd_finetune(args) -> int:
     its card naming its parent."""
     from mnist_core.personal import read_examples
     from mnist_core.reading.detector import read_detector
-    from mnist_core.training.detector_fit import COPY_HELD_OUT, fit_detector, held_out_split, rethreshold
+    from mnist_core.training.detector_fit import COPY_HELD_OUT, COPY_OTHERS, fit_detector, held_out_split, rethreshold
     from mnist_core.training.finetune import teach
     from mnist_core.training.saving import save_model, test_set_views, training_card
 
@@ -200,7 +200,8 @@ def cmd_finetune(args) -> int:
     model, x_train = teaching.result.model, mnist["x_train"]
     parent_detector = read_detector(parent_run.path, f"run {parent_run.name!r}")
     if parent_detector is not None:
-        detector, detector_figures = rethreshold(parent_detector, model, x_train[-COPY_HELD_OUT:], args.seed)
+        detector, detector_figures = rethreshold(parent_detector, model, x_train[-COPY_HELD_OUT:], args.seed,
+                                                 COPY_OTHERS)
     else:
         detector, detector_figures = fit_detector(model, *held_out_split(x_train), args.seed)
     card = dataclasses.replace(card, detector=detector_figures)
@@ -208,7 +209,7 @@ def cmd_finetune(args) -> int:
         parent_map = parent_run.digit_map()  # the copy's test digits are placed on it: seconds, not a new t-SNE
     except StoreError:
         parent_map = None
-    views = test_set_views(teaching.result.model, mnist["x_test"], mnist["y_test"], figures.test_probabilities,
+    views = test_set_views(mnist["x_test"], mnist["y_test"], figures.test_probabilities, teaching.test_features,
                            parent_map)
     saved = save_model(teaching.result.model, card, *views, store, detector)
     if json_mode:

@@ -14,24 +14,16 @@ from scipy.stats import rankdata
 
 from mnist_core.reading.detector import DigitDetector, detector_inputs
 from mnist_core.reading.preprocess import thicken
+from mnist_core.training.keras_reader import network_outputs
 from mnist_core.training.nondigits import nondigit_images
 
 KEEP = 0.9985  # of held-out MNIST digits kept as digits: chosen on one half of the writers (bench/README.md)
 HELD_OUT = 5000  # digits set aside to place the threshold when a run has no validation split
 COPY_HELD_OUT = 2000  # as many for a fine-tuned copy, which keeps its parent's regression
+COPY_OTHERS = 500  # non-digits a copy's figures are measured on: each drawn costs a person waiting 3 ms
 DIGITS, OTHERS = 10_000, 6_000  # how many of each the regression is fitted on
 THRESHOLD_DIGITS = 10_000  # training digits the regression did not see, beside the held-out ones, for the threshold
 L2 = 1e-3
-
-
-def network_outputs(model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A Keras network's (features, probabilities) for N x 28 x 28 floats in [0, 1], in batches small
-    enough that the training process stays within the memory a visitor's training is allowed."""
-    import keras
-
-    both = keras.Model(model.inputs, [model.layers[-1].input, model.outputs[0]])
-    features, probabilities = both.predict(np.asarray(images, np.float32)[..., None], batch_size=250, verbose=0)
-    return features.reshape(len(images), -1), probabilities
 
 
 def _inputs(model, images: np.ndarray) -> np.ndarray:
@@ -82,13 +74,16 @@ def fit_detector(model, x_train: np.ndarray, x_held_out: np.ndarray, seed: int =
     return rethreshold(detector, model, np.concatenate([x_held_out, x_train[unseen_by_fit]]), seed)
 
 
-def rethreshold(detector: DigitDetector, model, x_held_out: np.ndarray, seed: int = 0) -> tuple[DigitDetector, dict]:
-    """`detector` with its threshold placed for `model` on `x_held_out`, and the card's figures.
+def rethreshold(detector: DigitDetector, model, x_held_out: np.ndarray, seed: int = 0,
+                others: int | None = None) -> tuple[DigitDetector, dict]:
+    """`detector` with its threshold placed for `model` on `x_held_out`, and the card's figures,
+    measured on `others` non-digits (default: half as many as the held-out digits).
     A fine-tuned copy keeps its parent's regression this way: its features moved a little, and
     a few seconds matter to a person waiting for their copy (a new fit takes twenty)."""
     kept_scores = detector.input_scores(_inputs(model, x_held_out))
     threshold = float(np.quantile(kept_scores, 1 - KEEP))
-    unseen = detector.input_scores(_inputs(model, nondigit_images(len(x_held_out) // 2, seed + 2, x_held_out)))
+    others = len(x_held_out) // 2 if others is None else others
+    unseen = detector.input_scores(_inputs(model, nondigit_images(others, seed + 2, x_held_out)))
     figures = dict(threshold=round(threshold, 4), digits_kept=round(float((kept_scores >= threshold).mean()), 4),
                    others_flagged=round(float((unseen < threshold).mean()), 4),
                    auroc=round(auroc(kept_scores, unseen), 4), held_out_digits=int(len(x_held_out)))

@@ -143,13 +143,15 @@ class BeforeAfter:
 
 
 def before_after(parent, child, held_out: PersonalSet, x_test: np.ndarray, y_test: np.ndarray,
-                 parent_test_probabilities: np.ndarray | None = None) -> BeforeAfter:
+                 parent_test_probabilities: np.ndarray | None = None,
+                 test_probabilities: np.ndarray | None = None) -> BeforeAfter:
     """Both networks (Readers: the copy is read as its parent) on `held_out` (read as drawings are)
-    and on the uint8 test set. The parent's test probabilities may be given (its run's gallery
-    holds them) to spare running it on the test set again."""
+    and on the uint8 test set. Either's test probabilities may be given (the parent's run's gallery
+    holds them; the copy's come with its features) to spare running it on the test set again."""
     if parent_test_probabilities is None:
         parent_test_probabilities = parent.pixel_probabilities(x_test)
-    test_probabilities = child.pixel_probabilities(x_test)
+    if test_probabilities is None:
+        test_probabilities = child.pixel_probabilities(x_test)
     mnist = [float((p.argmax(axis=1) == y_test).mean()) for p in (parent_test_probabilities, test_probabilities)]
     drawings = np.asarray(held_out.x, np.float32) / np.float32(255)
     before, after = (reader.drawing_probabilities(drawings).argmax(axis=1) if len(held_out.y) else
@@ -169,6 +171,7 @@ class Teaching:
     held_out: PersonalSet
     counts: dict  # the person's digits, how many of each
     figures: BeforeAfter
+    test_features: np.ndarray  # (N, D) float32, the copy's features of the test digits: its run's map
 
     def summary(self) -> dict:
         """The figures as plain JSON values (NaN, when no digit was held out, as None)."""
@@ -191,7 +194,7 @@ def teach(parent_run, personal: PersonalSet, mnist: dict, seed: int = 0, stop: t
     has one for this test set."""
     from mnist_core.runs.store import StoreError
     from mnist_core.training.importing import load_keras_model
-    from mnist_core.training.keras_reader import keras_reader
+    from mnist_core.training.keras_reader import keras_reader, read_test_set
 
     taught, held_out = split(personal, seed)
     parent = load_keras_model(parent_run)
@@ -206,6 +209,7 @@ def teach(parent_run, personal: PersonalSet, mnist: dict, seed: int = 0, stop: t
     result = finetune(parent, taught.x, taught.y, mnist["x_train"], mnist["y_train"], seed=seed, stop=stop,
                       on_progress=on_progress, **options)
     three_widths = parent_run.card.three_widths
+    features, test_probabilities = read_test_set(result.model, three_widths, x_test)
     figures = before_after(keras_reader(parent, three_widths), keras_reader(result.model, three_widths), held_out,
-                           x_test, y_test, parent_test_probabilities)
-    return Teaching(parent_run.name, three_widths, result, taught, held_out, personal.counts(), figures)
+                           x_test, y_test, parent_test_probabilities, test_probabilities)
+    return Teaching(parent_run.name, three_widths, result, taught, held_out, personal.counts(), figures, features)

@@ -28,7 +28,7 @@ from mnist_core.runs.store import (MAX_UNPACKED_BYTES, StoredRun, StoreError, ch
                                    store_dir)
 from mnist_core.training.adapter import PIXEL_SCALES, adapted_network, are_probabilities, find_reading
 from mnist_core.training.detector_fit import fit_detector, held_out_split
-from mnist_core.training.keras_reader import keras_reader
+from mnist_core.training.keras_reader import read_test_set
 from mnist_core.training.saving import new_card, save_model, test_set_views
 
 IMPORTED = "imported"  # an imported run's preset and `ended`
@@ -149,7 +149,7 @@ def import_keras(path: Path, name: str, store: Path | None = None, data=None, ow
     reading = find_reading(model, architecture.input_shape, mnist["x_train"], mnist["y_train"], label)
     model = adapted_network(model, reading)
     x_test, y_test = mnist["x_test"], mnist["y_test"]
-    probabilities = keras_reader(model).pixel_probabilities(x_test)  # an imported network is read once
+    features, probabilities = read_test_set(model, False, x_test)  # an imported network is read once
     if not are_probabilities(probabilities):
         raise StoreError(f"{label}: its answers are not probabilities even with a softmax")
     accuracy = evaluate_probabilities(y_test, probabilities).accuracy
@@ -158,4 +158,4 @@ def import_keras(path: Path, name: str, store: Path | None = None, data=None, ow
     detector, figures = fit_detector(model, fit_on[:DETECTOR_VALUES // (4 * width)], held_out)
     card = new_card(name, model, accuracy, owner=owner, temporary=temporary, preset=IMPORTED, ended=IMPORTED,
                     detector=figures, imported=imported_figures(architecture, reading, kind))
-    return save_model(model, card, *test_set_views(model, x_test, y_test, probabilities), store, detector), accuracy
+    return save_model(model, card, *test_set_views(x_test, y_test, probabilities, features), store, detector), accuracy

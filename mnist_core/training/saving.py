@@ -29,7 +29,7 @@ from mnist_core.runs.store import (BUNDLED_DIR, MODEL_FILE, ONNX_FILE, UNSAVED_P
 from mnist_core.training.checkpoint import abandoned_checkpoints, read_checkpoint
 from mnist_core.training.detector_fit import fit_detector
 from mnist_core.training.export import export_onnx
-from mnist_core.training.keras_reader import keras_reader, model_features
+from mnist_core.training.keras_reader import read_test_set
 
 
 def new_card(name: str, model, test_accuracy: float, **fields) -> RunCard:
@@ -51,14 +51,14 @@ def training_card(result, name: str, test_accuracy: float, **fields) -> RunCard:
                     batch_history=list(result.batch_history), **fields)
 
 
-def test_set_views(model, x_test: np.ndarray, y_test: np.ndarray, probabilities: np.ndarray,
+def test_set_views(x_test: np.ndarray, y_test: np.ndarray, probabilities: np.ndarray, features: np.ndarray,
                    parent_map: DigitMap | None = None) -> tuple[Gallery, DigitMap | None]:
-    """What a run keeps of the test set for Explore: its gallery of `probabilities`, and its map,
-    placed on `parent_map` when the network is a copy of that map's (None, with a warning, if the
-    map cannot be made: a run is worth saving without one)."""
+    """What a run keeps of the test set for Explore: its gallery of `probabilities`, and its map of
+    `features` (keras_reader.read_test_set gives both), placed on `parent_map` when the network is
+    a copy of that map's (None, with a warning, if the map cannot be made: a run is worth saving
+    without one)."""
     gallery = build_gallery(x_test, y_test, probabilities)
     try:
-        features = model_features(model, x_test)
         if parent_map is not None and len(parent_map.xy) == len(x_test):
             return gallery, map_like(parent_map, features)
         return gallery, compute_map(features)
@@ -74,12 +74,12 @@ def save_trained(result, data, name: str, store: Path, handwritten: list[dict] |
     then save it with those figures (`fields`: more of its card, such as command and owner); the
     run and its test accuracy. A network trained with random stroke widths (augmentation on) is
     read, and so evaluated, at three widths."""
-    reader = keras_reader(result.model, three_widths=result.config.augment)
-    probabilities = reader.pixel_probabilities(data.x_test)
+    three_widths = result.config.augment
+    features, probabilities = read_test_set(result.model, three_widths, data.x_test)
     accuracy = evaluate_probabilities(data.y_test, probabilities).accuracy
     detector, figures = fit_detector(result.model, data.x_train, data.x_val, result.config.seed, handwritten)
-    card = training_card(result, name, accuracy, three_widths=reader.three_widths, detector=figures, **fields)
-    views = test_set_views(result.model, data.x_test, data.y_test, probabilities)
+    card = training_card(result, name, accuracy, three_widths=three_widths, detector=figures, **fields)
+    views = test_set_views(data.x_test, data.y_test, probabilities, features)
     return save_model(result.model, card, *views, store, detector), accuracy
 
 
