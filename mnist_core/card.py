@@ -37,7 +37,7 @@ class RunCard:
     personal: dict | None = None  # a fine-tune's figures: taught, held_out, counts, personal_before/after, mnist_before
     detector: dict | None = None  # its digit detector's figures when saved: threshold, digits_kept, others_flagged, auroc
     imported: dict | None = None  # a network brought in from a file: its architecture, input_shape, pixel_scale,
-    # softmax_added (training/importing.py imported_figures)
+    # softmax_added (keras_runs/importing.py imported_figures)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -8,7 +8,8 @@ from mnist_core.runs.digit_map import MapError, place
 from mnist_core.reading.explain import explain
 from mnist_core.reading.number import read_number
 from mnist_core.runs.gallery import GalleryError, images_for
-from ui import active_model, canvas, charts, deep_link, loaders, number_card, teach, uploads
+from ui import active_model, charts, deep_link, loaders
+from ui.drawing import canvas, number_card, teach, uploads
 from ui.images import enlarge
 from ui.redact import without_paths
 

@@ -1,1 +1,1 @@
-"""What the five pages share: cached models and data, the active model, the session's role, the canvas, charts, teaching, uploads. Widgets calling mnist_core; nothing computed here."""
+"""What the five pages share: cached models and data, the active model, the session's role, charts, upload limits; drawing/ holds the Draw page's canvas, number card, teaching and uploads. Widgets calling mnist_core; nothing computed here."""

@@ -2,8 +2,8 @@
 
 Each is fed as its notebook feeds it: its own input shape and pixel scale, and logits where it
 was trained with `from_logits=True`. The app must find all of that out from the saved file
-(mnist_core/training/adapter.py); bench/measure/notebook_networks.py and
-tests/training/test_notebook_networks.py check that it does.
+(mnist_core/keras_runs/adapter.py); bench/measure/accuracy/notebook_networks.py and
+tests/keras_runs/test_notebook_networks.py check that it does.
 """
 
 import keras

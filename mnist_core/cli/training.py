@@ -18,8 +18,8 @@ from mnist_core.training.checkpoint import claim_checkpoint, write_checkpoint
 from mnist_core.config import config_from_args  # the inverse of protocol.config_args
 from mnist_core.data import load_arrays, load_mnist
 from mnist_core.training.nondigits import load_handwritten
-from mnist_core.training.importing import import_keras
-from mnist_core.training.saving import recover_abandoned, save_trained
+from mnist_core.keras_runs.importing import import_keras
+from mnist_core.keras_runs.saving import recover_abandoned, save_trained
 from mnist_core.runs.store import (StoreError, check_new_name, checkpoint_epochs, find_run, remove_stale_temporaries,
                                    store_dir)
 from mnist_core.progress import BATCH, STOPPED
@@ -172,9 +172,9 @@ def cmd_finetune(args) -> int:
     its card naming its parent."""
     from mnist_core.personal import read_examples
     from mnist_core.reading.detector import read_detector
-    from mnist_core.training.detector_fit import COPY_HELD_OUT, COPY_OTHERS, fit_detector, held_out_split, rethreshold
+    from mnist_core.keras_runs.detector_fit import COPY_HELD_OUT, COPY_OTHERS, fit_detector, held_out_split, rethreshold
     from mnist_core.training.finetune import teach
-    from mnist_core.training.saving import save_model, test_set_views, training_card
+    from mnist_core.keras_runs.saving import save_model, test_set_views, training_card
 
     stop = _stop_on_signals()
     store = Path(args.store) if args.store else store_dir()

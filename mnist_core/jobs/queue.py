@@ -197,7 +197,7 @@ def submit_training(config: TrainConfig, name: str, owner: str | None = None, li
 def submit_import(keras_file: bytes, name: str, owner: str | None = None, limits: Limits = NO_LIMITS,
                   data: str | None = None, store: Path | None = None, threads: int = TRAINING_THREADS,
                   nice: int = TRAINING_NICE, client: str | None = None) -> Job:
-    """Import a `.keras` or `.h5` file's bytes as the run `name` in a child process (training/importing.py),
+    """Import a `.keras` or `.h5` file's bytes as the run `name` in a child process (keras_runs/importing.py),
     now or when its turn comes; as submit_training, and StoreError when the file is not one. Its
     cost is estimated from its weights (access.import_seconds): the queue's ETA, and a visitor's
     budget, which refuses a network too large to evaluate in it."""

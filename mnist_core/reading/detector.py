@@ -3,7 +3,7 @@
 A network trained on digits answers a letter or a scribble with some digit, often a confident
 one. What its last layer reads (the features the ONNX file exports) and how its ten answers
 spread tell more: the detector is a logistic regression on both, fitted when the run is saved
-(training/detector_fit.py) on digits against drawings that are not digits, its threshold set so
+(keras_runs/detector_fit.py) on digits against drawings that are not digits, its threshold set so
 that a chosen share of held-out MNIST digits is kept. `digit_score` is that regression's log-odds:
 higher means more like a digit, and a drawing below the run's threshold is "not a digit".
 """

@@ -36,7 +36,7 @@ class Classifier:
     run: StoredRun
     session: object  # onnxruntime.InferenceSession
     input_name: str
-    output_names: list  # probabilities first, then what training/export.py adds: activation maps, final-layer features
+    output_names: list  # probabilities first, then what keras_runs/export.py adds: activation maps, final-layer features
     detector: DigitDetector | None = None  # None for a run saved without one: every drawing counts as a digit
 
     @property

@@ -1,6 +1,6 @@
 """A map of the test set: each test digit as a point in 2-D, near the digits the network sees alike.
 
-What the network "sees" is the features its last layer reads (training/export.py exports them). They are
+What the network "sees" is the features its last layer reads (keras_runs/export.py exports them). They are
 reduced to PCA_DIMENSIONS with PCA, then laid out with t-SNE (openTSNE's FFT-accelerated one,
 which lays out 10,000 digits in well under half a minute on two cores). It is computed once, in
 the training process when a run is saved, and stored beside it as `map.npz`: the 2-D points, the

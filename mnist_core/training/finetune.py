@@ -193,8 +193,8 @@ def teach(parent_run, personal: PersonalSet, mnist: dict, seed: int = 0, stop: t
     `options` go to finetune(). The parent's test probabilities are taken from its gallery when it
     has one for this test set."""
     from mnist_core.runs.store import StoreError
-    from mnist_core.training.importing import load_keras_model
-    from mnist_core.training.keras_reader import keras_reader, read_test_set
+    from mnist_core.keras_runs.importing import load_keras_model
+    from mnist_core.keras_runs.keras_reader import keras_reader, read_test_set
 
     taught, held_out = split(personal, seed)
     parent = load_keras_model(parent_run)

@@ -8,7 +8,7 @@ import sys
 import pytest
 from packaging.requirements import Requirement
 
-from bench.harness.browser import ROOT
+from bench.harness.server.browser import ROOT
 
 # Cloud runs Debian on x86_64 (glibc 2.36): wheels for any manylinux up to that install there.
 # (manylinux2014 also lets pip take the older manylinux2010 and manylinux1 wheels.)

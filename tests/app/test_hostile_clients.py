@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.harness.browser import ROOT, rerun_message, shows_exception, streamlit_server
-from bench.harness.hostile_clients import blank_png
+from bench.harness.server.browser import ROOT, rerun_message, shows_exception, streamlit_server
+from bench.harness.server.hostile_clients import blank_png
 from mnist_core.reading.preprocess import DrawingError, read_canvas_png, read_image, to_model_input
 from ui.redact import without_paths
 from tests.support.data import draw_digit
@@ -153,7 +153,7 @@ def test_uploads_are_judged_by_content_not_by_name(store):
 
 
 def test_an_upload_is_decoded_once_however_often_the_page_reruns(store, monkeypatch):
-    from ui import uploads
+    from ui.drawing import uploads
 
     calls = []
     monkeypatch.setattr(uploads, "read_image", lambda data: calls.append(len(data)) or read_image(data))
@@ -274,13 +274,13 @@ def test_a_server_under_hostile_canvas_payloads(tmp_path):
 
 @pytest.mark.slow  # a server and a few sessions that each upload a 16-megapixel JPEG
 def test_sessions_that_uploaded_a_large_picture_and_sit_idle(tmp_path):
-    """bench/measure/cloud.py's idle phase, briefly: each session's upload is read (the page's
+    """bench/measure/server/cloud.py's idle phase, briefly: each session's upload is read (the page's
     picture uploader, not its .npz one), and the server's memory grows by less than what the
     decoded pictures would take if each session kept its own (4 MB each; 1,141 MB for 200 sessions
     before they were cached for the server, 363 MB since)."""
     import asyncio
 
-    from bench.harness.idle_uploads import idle_uploaders
+    from bench.harness.server.idle_uploads import idle_uploaders
 
     import time
 

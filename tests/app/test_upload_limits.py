@@ -62,7 +62,7 @@ def test_decoded_uploads_are_kept_for_the_server_within_a_bound_not_in_sessions(
     import numpy as np
     from PIL import Image
 
-    from ui import uploads
+    from ui.drawing import uploads
 
     monkeypatch.setattr(uploads, "_cache", type(uploads._cache)())
     monkeypatch.setattr(uploads, "MAX_CACHED_BYTES", 3 * 4_000_000)

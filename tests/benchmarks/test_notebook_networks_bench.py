@@ -1,4 +1,4 @@
-"""bench.measure.notebook_networks, run briefly so it cannot rot (its figures come from a full run)."""
+"""bench.measure.accuracy.notebook_networks, run briefly so it cannot rot (its figures come from a full run)."""
 
 import re
 import subprocess
@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.mnist, pytest.mark.slow]  # trains a network and impor
 
 
 def test_notebook_networks_briefly(mnist_path):
-    result = subprocess.run([sys.executable, "-m", "bench.measure.notebook_networks", "--epochs", "1", "--networks",
+    result = subprocess.run([sys.executable, "-m", "bench.measure.accuracy.notebook_networks", "--epochs", "1", "--networks",
                              "mlp-28x28", "--drawings", "40"], cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     rows = re.findall(r"^(mlp-28x28\.(?:keras|h5)) +\(28, 28\) +0-1 +0-1 +its own +([\d.]+)% +([\d.]+)% +([+-][\d.]+) +"

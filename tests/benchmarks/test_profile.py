@@ -1,6 +1,6 @@
 """The load benchmark's profile: py-spy's collapsed stacks summed per function."""
 
-from bench.harness.profile import frame_name, top_functions
+from bench.harness.server.profile import frame_name, top_functions
 
 
 def test_samples_are_summed_per_function_inclusive_and_self(tmp_path):

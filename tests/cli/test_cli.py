@@ -155,7 +155,7 @@ def test_a_failed_save_keeps_the_trained_network_and_says_where(store, tiny_npz,
 
 
 def test_interrupted_trainings_that_cannot_be_saved_are_kept_once(store, capsys):
-    from mnist_core.training.saving import recover_abandoned
+    from mnist_core.keras_runs.saving import recover_abandoned
 
     (store / ".checkpoint-empty").mkdir(parents=True)  # killed before its first whole epoch
     (store / ".checkpoint-broken").mkdir()

@@ -8,10 +8,11 @@ from pathlib import Path
 from tests.support.data import ROOT
 
 PACKAGE = ROOT / "mnist_core"
-# The server's wing: what the app's process imports. The training wing (training/) and the
-# commands that start it (cli/) run in their own processes.
+# The server's wing: what the app's process imports. The training wing (training/, and keras_runs/,
+# which makes its networks runs) and the commands that start it (cli/) run in their own processes.
+TRAINING_WING = ("training", "keras_runs")
 SERVER_WING = [path for path in PACKAGE.rglob("*.py")
-               if path.relative_to(PACKAGE).parts[0] not in ("training", "cli", "__main__.py")]
+               if path.relative_to(PACKAGE).parts[0] not in (*TRAINING_WING, "cli", "__main__.py")]
 TENSORFLOW = ("tensorflow", "keras", "tf2onnx")
 
 
@@ -31,7 +32,7 @@ def test_no_module_of_the_servers_wing_imports_tensorflow_or_the_training_wing()
     assert len(SERVER_WING) > 15  # the wing is found: reading/, runs/, jobs/ and the package's own modules
     for path in SERVER_WING:
         offending = {name for name in imported_modules(path)
-                     if name.split(".")[0] in TENSORFLOW or name.startswith(("mnist_core.training", "mnist_core.cli"))}
+                     if name.split(".")[0] in TENSORFLOW or name.startswith(tuple(f"mnist_core.{wing}" for wing in (*TRAINING_WING, "cli")))}
         assert not offending, f"{path.relative_to(ROOT)} imports {sorted(offending)}"
 
 

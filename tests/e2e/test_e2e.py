@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from bench.harness.browser import (ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server,
+from bench.harness.server.browser import (ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server,
                                    stroke_label, touch_stroke)
 from mnist_core import personal
 from tests.support.data import draw_digit, mnist_file

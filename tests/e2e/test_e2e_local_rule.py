@@ -8,7 +8,7 @@ same say-so on a server listening on every address is refused, in the terminal a
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from bench.harness.browser import ROOT, launch_chromium, streamlit_server
+from bench.harness.server.browser import ROOT, launch_chromium, streamlit_server
 
 pytestmark = pytest.mark.e2e
 PUBLIC_NOTICE = "This is a shared public server"

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from bench.harness.browser import ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server
+from bench.harness.server.browser import ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server
 from bench.harness.notebooks import train_notebook
 from mnist_core.data import load_arrays
 from tests.support.data import mnist_file

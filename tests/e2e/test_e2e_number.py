@@ -6,8 +6,8 @@ Screenshots land in test-artifacts/.
 import pytest
 from playwright.sync_api import expect
 
-from bench.harness.browser import draw_stroke, stroke_label, touch_stroke
-from bench.harness.pen_digits import number_strokes
+from bench.harness.server.browser import draw_stroke, stroke_label, touch_stroke
+from bench.harness.drawings.pen_digits import number_strokes
 from tests.e2e.test_e2e import SHOTS, browser, open_page, page, playwright, server  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.mnist]

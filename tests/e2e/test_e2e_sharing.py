@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from bench.harness.browser import ROOT, launch_chromium, streamlit_server
+from bench.harness.server.browser import ROOT, launch_chromium, streamlit_server
 from tests.support.data import tiny_arrays
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # two visitors train, one after the other

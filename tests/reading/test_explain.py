@@ -14,7 +14,7 @@ from mnist_core.reading.explain import (INK, SEGMENTS, SUPPORTS_ANSWER, SUPPORTS
 from mnist_core.reading.preprocess import thicken
 from mnist_core.reading.reader import SURE, Reader
 from mnist_core.training.strokes import random_canvas_drawing
-from bench.harness.pen_digits import DIGITS
+from bench.harness.drawings.pen_digits import DIGITS
 from tests.support.data import draw_digit
 
 

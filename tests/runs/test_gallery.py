@@ -175,7 +175,7 @@ def test_default_models_gallery_shows_every_mistake(mnist_path):
 
 @pytest.mark.mnist
 def test_gallery_size_bench_runs(mnist_path):
-    result = subprocess.run([sys.executable, "-m", "bench.measure.gallery_size"], cwd=ROOT, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "bench.measure.cost.gallery_size"], cwd=ROOT, capture_output=True,
                             text=True, timeout=120, env={**os.environ, "MNIST_PATH": str(mnist_path)})
     assert result.returncode == 0, result.stderr
     gallery = read_gallery(BUNDLED_DIR / "default")

@@ -11,7 +11,7 @@ from mnist_core.config import ConfigError
 from mnist_core.card import read_card
 from mnist_core.training.checkpoint import abandoned_checkpoints, claim_checkpoint
 from mnist_core.runs.store import StoreError, check_new_name, delete_run, find_run, list_runs, remove_stale_temporaries
-from mnist_core.training.importing import load_keras_file
+from mnist_core.keras_runs.importing import load_keras_file
 from tests.support.data import ROOT
 from tests.support.training import save_tiny, tiny_training
 

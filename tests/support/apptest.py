@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from bench.harness.hostile_clients import png_data_url
+from bench.harness.server.hostile_clients import png_data_url
 from mnist_core.evaluate import evaluate_probabilities
 from mnist_core.runs.gallery import read_gallery
 from mnist_core.runs.store import BUNDLED_DIR

@@ -16,7 +16,7 @@ def tiny_split() -> Mnist:
 def tiny_training():
     """(data, TrainingResult, test probabilities, test accuracy) of the quick preset, one epoch."""
     from mnist_core.config import make_config
-    from mnist_core.training.keras_reader import keras_reader
+    from mnist_core.keras_runs.keras_reader import keras_reader
     from mnist_core.training.train import train
 
     data = tiny_split()
@@ -29,7 +29,7 @@ def save_tiny(name: str, store=None, **fields):
     """Save the tiny training as the run `name` with its test figures, as the train command does;
     `fields` go on its card."""
     from mnist_core.runs.gallery import build_gallery
-    from mnist_core.training.saving import save_model, training_card
+    from mnist_core.keras_runs.saving import save_model, training_card
 
     data, result, probabilities, accuracy = tiny_training()
     card = training_card(result, name, accuracy, **fields)

@@ -6,17 +6,17 @@ import threading
 import numpy as np
 import pytest
 
-from bench.harness.canvas_digits import styled_digit
+from bench.harness.drawings.canvas_digits import styled_digit
 from mnist_core import personal
 from mnist_core.training import finetune
 from mnist_core.data import load_mnist
-from mnist_core.training.keras_reader import keras_reader
+from mnist_core.keras_runs.keras_reader import keras_reader
 from mnist_core.runs.gallery import build_gallery
 from mnist_core.personal import PersonalSet
 from mnist_core.reading.preprocess import to_model_input
 from mnist_core.runs.store import find_run
-from mnist_core.training.importing import load_keras_model
-from mnist_core.training.saving import save_model, training_card
+from mnist_core.keras_runs.importing import load_keras_model
+from mnist_core.keras_runs.saving import save_model, training_card
 from mnist_core.progress import BATCH, EPOCH, FINISHED, STOPPED
 from tests.support.data import tiny_arrays
 
