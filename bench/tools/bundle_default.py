@@ -24,7 +24,7 @@ from mnist_core.runs.digit_map import MAP_FILE, compute_map, write_map
 from mnist_core.runs.store import BUNDLED_DIR, DEFAULT_MODEL, find_run
 from mnist_core.keras_runs.detector_fit import fit_detector
 from mnist_core.keras_runs.importing import load_keras_model
-from mnist_core.keras_runs.keras_reader import read_test_set
+from mnist_core.training.keras_reader import read_test_set
 from mnist_core.training.nondigits import load_handwritten
 
 

@@ -18,7 +18,7 @@ from mnist_core.training.checkpoint import claim_checkpoint, write_checkpoint
 from mnist_core.config import config_from_args  # the inverse of protocol.config_args
 from mnist_core.data import load_arrays, load_mnist
 from mnist_core.training.nondigits import load_handwritten
-from mnist_core.keras_runs.importing import import_keras
+from mnist_core.keras_runs.importing import import_keras, load_keras_model
 from mnist_core.keras_runs.saving import recover_abandoned, save_trained
 from mnist_core.runs.store import (StoreError, check_new_name, checkpoint_epochs, find_run, remove_stale_temporaries,
                                    store_dir)
@@ -184,7 +184,7 @@ def cmd_finetune(args) -> int:
     _limit(args)
     json_mode = args.progress == "json"
     mnist, _ = load_arrays(args.data)  # replay draws on all of MNIST's training digits: nothing is validated
-    teaching = teach(parent_run, personal, mnist, seed=args.seed, stop=stop,
+    teaching = teach(parent_run, load_keras_model(parent_run), personal, mnist, seed=args.seed, stop=stop,
                      on_progress=_json_progress(stop) if json_mode else _print_progress)
     if json_mode:
         _emit(protocol.Saving(teaching.result.ended))

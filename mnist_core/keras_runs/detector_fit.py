@@ -14,7 +14,7 @@ from scipy.stats import rankdata
 
 from mnist_core.reading.detector import DigitDetector, detector_inputs
 from mnist_core.reading.preprocess import thicken
-from mnist_core.keras_runs.keras_reader import network_outputs
+from mnist_core.training.keras_reader import network_outputs
 from mnist_core.training.nondigits import nondigit_images
 
 KEEP = 0.9985  # of held-out MNIST digits kept as digits: chosen on one half of the writers (bench/README.md)

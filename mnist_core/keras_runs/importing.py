@@ -28,7 +28,7 @@ from mnist_core.runs.store import (MAX_UNPACKED_BYTES, StoredRun, StoreError, ch
                                    store_dir)
 from mnist_core.keras_runs.adapter import PIXEL_SCALES, adapted_network, are_probabilities, find_reading
 from mnist_core.keras_runs.detector_fit import fit_detector, held_out_split
-from mnist_core.keras_runs.keras_reader import read_test_set
+from mnist_core.training.keras_reader import read_test_set
 from mnist_core.keras_runs.saving import new_card, save_model, test_set_views
 
 IMPORTED = "imported"  # an imported run's preset and `ended`

@@ -29,7 +29,7 @@ from mnist_core.runs.store import (BUNDLED_DIR, MODEL_FILE, ONNX_FILE, UNSAVED_P
 from mnist_core.training.checkpoint import abandoned_checkpoints, read_checkpoint
 from mnist_core.keras_runs.detector_fit import fit_detector
 from mnist_core.keras_runs.export import export_onnx
-from mnist_core.keras_runs.keras_reader import read_test_set
+from mnist_core.training.keras_reader import read_test_set
 
 
 def new_card(name: str, model, test_accuracy: float, **fields) -> RunCard:

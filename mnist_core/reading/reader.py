@@ -4,7 +4,7 @@ A drawing is read thickened (preprocess.thicken); MNIST's own digits as they are
 trained with random stroke widths reads an answer it is less than SURE of again, thickened and
 thinned, and averages the three; whether a run does is on its card (`three_widths`). Callers pass
 a Reader, never that flag: the ONNX Classifier the server uses and the Keras network in the
-training process (keras_runs/keras_reader.py) each wrap their network in one.
+training process (training/keras_reader.py) each wrap their network in one.
 """
 
 from dataclasses import dataclass

@@ -185,19 +185,18 @@ class Teaching:
                     seconds=round(self.result.wall_time, 2), ended=self.result.ended)
 
 
-def teach(parent_run, personal: PersonalSet, mnist: dict, seed: int = 0, stop: threading.Event | None = None,
+def teach(parent_run, parent, personal: PersonalSet, mnist: dict, seed: int = 0, stop: threading.Event | None = None,
           on_progress: Callable[[Progress], None] | None = None, parent_test_probabilities: np.ndarray | None = None,
           **options) -> Teaching:
-    """Teach a copy of the stored run `parent_run` half of each digit in `personal` and measure it on
+    """Teach a copy of the stored run `parent_run` (its Keras network: `parent`, which stays as it
+    is) half of each digit in `personal` and measure it on
     the other half and on the MNIST test set (`mnist`: x_train, y_train, x_test, y_test, uint8);
     `options` go to finetune(). The parent's test probabilities are taken from its gallery when it
     has one for this test set."""
     from mnist_core.runs.store import StoreError
-    from mnist_core.keras_runs.importing import load_keras_model
-    from mnist_core.keras_runs.keras_reader import keras_reader, read_test_set
+    from mnist_core.training.keras_reader import keras_reader, read_test_set
 
     taught, held_out = split(personal, seed)
-    parent = load_keras_model(parent_run)
     x_test, y_test = mnist["x_test"], mnist["y_test"]
     if parent_test_probabilities is None:
         try:

@@ -14,7 +14,7 @@ from mnist_core.training import finetune
 from mnist_core.cli import main
 from mnist_core.runs.store import find_run
 from mnist_core.keras_runs.importing import import_keras, load_keras_model
-from mnist_core.keras_runs.keras_reader import keras_reader
+from mnist_core.training.keras_reader import keras_reader
 from tests.support.data import ROOT, tiny_arrays
 from tests.support.networks import keras_file
 

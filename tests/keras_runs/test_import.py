@@ -12,7 +12,7 @@ import pytest
 from mnist_core import jobs, load_classifier
 from mnist_core.runs.store import MAX_FILE_BYTES
 from mnist_core.keras_runs.importing import import_keras
-from mnist_core.keras_runs.keras_reader import keras_reader
+from mnist_core.training.keras_reader import keras_reader
 from mnist_core.runs.store import StoreError, find_run
 from tests.support.data import ROOT, tiny_arrays
 from tests.support.networks import keras_file

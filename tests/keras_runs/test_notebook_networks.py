@@ -16,7 +16,7 @@ from mnist_core.runs.store import StoreError, find_run
 from mnist_core.keras_runs.adapter import adapted_network, find_reading
 from mnist_core.keras_runs.export import export_onnx
 from mnist_core.keras_runs.importing import load_network
-from mnist_core.keras_runs.keras_reader import keras_reader
+from mnist_core.training.keras_reader import keras_reader
 from tests.support.data import ROOT, mnist_file
 
 pytestmark = [pytest.mark.mnist, pytest.mark.slow]  # trains each network for an epoch on MNIST

@@ -12,7 +12,7 @@ from mnist_core.reading.preprocess import thicken, thin
 from mnist_core.reading.reader import SURE
 from mnist_core.runs.store import StoreError, find_run, list_runs, remove_stale_temporaries
 from mnist_core.keras_runs.importing import load_keras_model
-from mnist_core.keras_runs.keras_reader import keras_reader
+from mnist_core.training.keras_reader import keras_reader
 from tests.support.training import save_tiny, tiny_training
 
 

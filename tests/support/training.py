@@ -16,7 +16,7 @@ def tiny_split() -> Mnist:
 def tiny_training():
     """(data, TrainingResult, test probabilities, test accuracy) of the quick preset, one epoch."""
     from mnist_core.config import make_config
-    from mnist_core.keras_runs.keras_reader import keras_reader
+    from mnist_core.training.keras_reader import keras_reader
     from mnist_core.training.train import train
 
     data = tiny_split()

@@ -10,7 +10,7 @@ from bench.harness.drawings.canvas_digits import styled_digit
 from mnist_core import personal
 from mnist_core.training import finetune
 from mnist_core.data import load_mnist
-from mnist_core.keras_runs.keras_reader import keras_reader
+from mnist_core.training.keras_reader import keras_reader
 from mnist_core.runs.gallery import build_gallery
 from mnist_core.personal import PersonalSet
 from mnist_core.reading.preprocess import to_model_input

@@ -31,7 +31,7 @@ from mnist_core.personal import PersonalSet
 from mnist_core.reading.preprocess import DrawingError, to_model_input
 from mnist_core.runs.store import find_run
 from mnist_core.keras_runs.importing import load_keras_model
-from mnist_core.keras_runs.keras_reader import keras_reader
+from mnist_core.training.keras_reader import keras_reader
 from mnist_core.training.strokes import random_canvas_drawing
 from mnist_core.training.train import limit_threads
 
@@ -96,13 +96,13 @@ def main() -> None:
 
     parent_run = find_run(args.model)
     mnist, _ = load_arrays(args.mnist)  # as the app's fine-tune: replay from all of MNIST's training digits
-    parent_test = keras_reader(load_keras_model(parent_run), parent_run.card.three_widths).pixel_probabilities(
-        mnist["x_test"])
+    parent = load_keras_model(parent_run)
+    parent_test = keras_reader(parent, parent_run.card.three_widths).pixel_probabilities(mnist["x_test"])
     before_mnist = float((parent_test.argmax(axis=1) == mnist["y_test"]).mean())
     rows, misread = [], []
     for index, (name, samples) in enumerate(writers(load_unipen(args.data), args.writers).items()):
         personal, refused = drawn(samples, np.random.default_rng([args.seed, index]))
-        teaching = finetune.teach(parent_run, personal, mnist, seed=args.seed, parent_test_probabilities=parent_test,
+        teaching = finetune.teach(parent_run, parent, personal, mnist, seed=args.seed, parent_test_probabilities=parent_test,
                                   steps=args.steps, personal_per_batch=args.personal_per_batch, learning_rate=args.lr)
         taught, held_out, measured = teaching.taught, teaching.held_out, teaching.figures
         seconds, answers = teaching.result.wall_time, measured.held_out_answers

@@ -27,7 +27,7 @@ import keras
 
 from mnist_core.config import make_config
 from mnist_core.data import load_mnist
-from mnist_core.keras_runs.keras_reader import keras_reader
+from mnist_core.training.keras_reader import keras_reader
 from mnist_core.training.train import batch_pipeline, train
 
 TARGET = 0.99

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from mnist_core.keras_runs.keras_reader import keras_reader
+from mnist_core.training.keras_reader import keras_reader
 
 
 def test_a_network_sees_scaled_images_and_gives_float32_probabilities():
