@@ -62,3 +62,11 @@ def test_three_widths_briefly(mnist_path):
                       r"three widths +(\d+) \(", out)
     assert match, out
     assert int(match.group(1)) == round((1 - find_run().card.test_accuracy) * 10000)  # the default reads so
+
+
+def test_finetune_job_script_briefly(mnist_path):
+    out = bench("-m", "bench.measure.cost.finetune_job", "--digits", 20, "--runs", 1)
+    assert re.search(r"run 1: job +[\d.]+ s \(its fine-tune +[\d.]+ s\), baseline +[\d.]+ s", out), out
+    job, baseline = map(float, re.search(r"job median ([\d.]+) s \(goal <= 30 s\), its fine-tune [\d.]+ s, "
+                                         r"TensorFlow and MNIST alone ([\d.]+) s", out).groups())
+    assert job > baseline > 0, out
