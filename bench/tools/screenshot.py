@@ -10,8 +10,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from bench.harness.server.browser import ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server, stroke_label
 from bench.harness.drawings.pen_digits import number_strokes
+from bench.harness.server.browser import ROOT, draw_stroke, launch_chromium, seven_strokes, streamlit_server, stroke_label
 
 
 def main() -> None:
