@@ -1,7 +1,8 @@
 """Real handwriting: the UNIPEN development set's pen-written digits drawn as a person draws on the
 canvas, read as the app reads them, and scored (calibration, a sheet of the misread digits).
 
-Shared by bench.measure.accuracy.real_handwriting, bench.measure.accuracy.three_widths and bench.measure.accuracy.personalization.
+Shared by bench.measure.accuracy.real_handwriting, bench.measure.accuracy.three_widths,
+bench.measure.accuracy.personalization and bench.measure.cost.finetune_job.
 The set (../shared/data/README.md) is only ever measured on, never trained on.
 """
 
@@ -15,6 +16,7 @@ from PIL import Image
 
 from bench.harness.paths import SHARED_DATA
 from mnist_core import DrawingError, to_model_input
+from mnist_core.personal import PersonalSet
 from mnist_core.training.strokes import random_canvas_drawing
 
 DEFAULT_DATA = SHARED_DATA / "unipen_dev.json.gz"
@@ -43,6 +45,19 @@ def of_writers(samples: list[dict], half: str) -> list[dict]:
 def canvas_drawings(samples: list[dict], seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     return [random_canvas_drawing(s["strokes"], rng, y_up=True) for s in samples]
+
+
+def as_personal_set(samples: list[dict], rng: np.random.Generator) -> tuple[PersonalSet, int]:
+    """The writer's digits as the app's model inputs (uint8, as a personal set keeps them), and how
+    many drawings the app refuses (a dot, say), which nobody can add to a personal set."""
+    images, labels, refused = [], [], 0
+    for sample in samples:
+        try:
+            images.append(to_model_input(random_canvas_drawing(sample["strokes"], rng, y_up=True)))
+            labels.append(sample["label"])
+        except DrawingError:
+            refused += 1
+    return PersonalSet(np.round(np.stack(images) * 255).astype(np.uint8), np.array(labels, np.uint8)), refused
 
 
 def model_inputs(drawings: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -24,15 +24,12 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bench.harness.paths import SHARED_DATA
-from bench.harness.drawings.unipen import DEFAULT_DATA, error_sheet, load_unipen
+from bench.harness.drawings.unipen import DEFAULT_DATA, as_personal_set, error_sheet, load_unipen
 from mnist_core.training import finetune
 from mnist_core.data import load_arrays
-from mnist_core.personal import PersonalSet
-from mnist_core.reading.preprocess import DrawingError, to_model_input
 from mnist_core.runs.store import find_run
 from mnist_core.keras_runs.importing import load_keras_model
 from mnist_core.training.keras_reader import keras_reader
-from mnist_core.training.strokes import random_canvas_drawing
 from mnist_core.training.train import limit_threads
 
 DEFAULT_MNIST = SHARED_DATA / "mnist.npz"
@@ -56,19 +53,6 @@ def writers(samples: list[dict], count: int) -> dict[str, list[dict]]:
         by_writer[writer_of(sample["source"])].append(sample)
     names = sorted((w for w in by_writer if len(by_writer[w]) >= MIN_DIGITS), key=lambda w: (-len(by_writer[w]), w))
     return {name: by_writer[name] for name in names[:count]}
-
-
-def drawn(samples: list[dict], rng: np.random.Generator) -> tuple[PersonalSet, int]:
-    """The writer's digits as the app's model inputs (uint8, as a personal set keeps them), and how
-    many drawings the app refuses (a dot, say), which nobody can add to a personal set."""
-    images, labels, refused = [], [], 0
-    for sample in samples:
-        try:
-            images.append(to_model_input(random_canvas_drawing(sample["strokes"], rng, y_up=True)))
-            labels.append(sample["label"])
-        except DrawingError:
-            refused += 1
-    return PersonalSet(np.round(np.stack(images) * 255).astype(np.uint8), np.array(labels, np.uint8)), refused
 
 
 def still_misread(row: dict) -> str:
@@ -101,7 +85,7 @@ def main() -> None:
     before_mnist = float((parent_test.argmax(axis=1) == mnist["y_test"]).mean())
     rows, misread = [], []
     for index, (name, samples) in enumerate(writers(load_unipen(args.data), args.writers).items()):
-        personal, refused = drawn(samples, np.random.default_rng([args.seed, index]))
+        personal, refused = as_personal_set(samples, np.random.default_rng([args.seed, index]))
         teaching = finetune.teach(parent_run, parent, personal, mnist, seed=args.seed, parent_test_probabilities=parent_test,
                                   steps=args.steps, personal_per_batch=args.personal_per_batch, learning_rate=args.lr)
         taught, held_out, measured = teaching.taught, teaching.held_out, teaching.figures

@@ -23,23 +23,20 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.harness.drawings.unipen import DEFAULT_DATA, load_unipen
+from bench.harness.drawings.unipen import DEFAULT_DATA, as_personal_set, load_unipen
 from mnist_core import personal
 from mnist_core.jobs.queue import TRAINING_NICE, TRAINING_THREADS, child_command
-from mnist_core.reading.preprocess import to_model_input
 from mnist_core.runs.store import BUNDLED_DIR, DEFAULT_MODEL
-from mnist_core.training.strokes import random_canvas_drawing
 
 BASELINE = "import tensorflow; from mnist_core.data import load_arrays; load_arrays(None)"
 
 
 def personal_set(writer: str, digits: int, seed: int = 0) -> personal.PersonalSet:
     samples = [s for s in load_unipen(DEFAULT_DATA) if s["source"] == writer][:digits]
-    if len(samples) < digits:
-        raise SystemExit(f"{writer} has {len(samples)} digits, fewer than {digits}")
-    rng = np.random.default_rng(seed)
-    images = [to_model_input(random_canvas_drawing(s["strokes"], rng, y_up=True)) for s in samples]
-    return personal.from_arrays(np.round(np.stack(images) * 255).astype(np.uint8), [s["label"] for s in samples])
+    drawn, refused = as_personal_set(samples, np.random.default_rng(seed))
+    if len(samples) < digits or refused:
+        raise SystemExit(f"{writer} has {len(samples) - refused} drawable digits, fewer than {digits}")
+    return drawn
 
 
 def timed(command: list[str]) -> float:
