@@ -10,7 +10,7 @@ from mnist_core.reading.number import read_number
 from mnist_core.runs.gallery import GalleryError, images_for
 from ui import active_model, charts, deep_link, loaders
 from ui.drawing import canvas, number_card, teach, uploads
-from ui.images import enlarge
+from ui.images import digit_row
 from ui.redact import without_paths
 
 deep_link.require_navigation()
@@ -57,8 +57,7 @@ def show_on_map(prediction) -> None:
                                      height=380), width="stretch", key="drawing-on-map")
     st.caption("Its nearest test digits" + (" (of those stored with the model)" if among is not None else "") + ":")
     images, _ = images_for(nearest, gallery, test_set)
-    for column, index, image in zip(st.columns(len(nearest)), nearest, images):
-        column.image(enlarge(image / 255.0, 2), caption=f"a {gallery.labels[index]}")
+    digit_row(images, [f"a {gallery.labels[index]}" for index in nearest], factor=2)
 
 
 def read_or_say(drawing: canvas.Drawing, upload, read, hint: str):

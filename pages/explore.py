@@ -11,7 +11,7 @@ from mnist_core.evaluate import cell_examples, compare_probabilities, confusion_
 from mnist_core.runs.digit_map import MapError
 from mnist_core.runs.gallery import FIRST_PAGE as PAGE_SIZE, GalleryError, images_for
 from ui import active_model, charts, deep_link, loaders
-from ui.images import enlarge
+from ui.images import digit_row, enlarge
 from ui.redact import without_paths
 
 deep_link.require_navigation()
@@ -33,11 +33,9 @@ st.caption(f"Model **{clf.name}**: {result.accuracy:.2%} test accuracy, {plural(
 
 
 def digit_grid(indices, source, captions) -> None:
-    """Test digits 8 a row, each with its caption."""
+    """Test digits side by side, each with its caption."""
     images, _ = images_for(indices, source, test_set)
-    for row in range(0, len(indices), 8):
-        for column, image, caption in zip(st.columns(8), images[row:row + 8], captions[row:row + 8]):
-            column.image(enlarge(image / 255.0, 3), caption=caption)
+    digit_row(images, captions)
 
 
 def clicked_cell(event, key: str):

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from ui import active_model, deep_link, loaders
-from ui.images import enlarge
+from ui.images import digit_row
 from ui.model_card import model_card
 
 deep_link.require_navigation()
@@ -23,8 +23,7 @@ st.subheader("Digits from the MNIST test set")
 images, labels, _ = loaders.mnist_sample()
 if st.button("New sample", icon=":material/shuffle:") or "home_sample" not in st.session_state:
     st.session_state.home_sample = np.random.default_rng().choice(len(labels), 16, replace=False)
-for column, i in zip(st.columns(16), st.session_state.home_sample):
-    column.image(enlarge(images[i] / 255.0, 3), caption=str(labels[i]))
+digit_row([images[i] for i in st.session_state.home_sample], [str(labels[i]) for i in st.session_state.home_sample])
 st.caption(f"{len(labels)} test digits ship with the app (MNIST: LeCun, Cortes & Burges, CC BY-SA 3.0).")
 
 clf = active_model.classifier()

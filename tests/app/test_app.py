@@ -13,7 +13,7 @@ from mnist_core.runs.store import BUNDLED_DIR
 from ui.model_card import hyperparameter_line, training_time
 from tests.support.data import draw_digit
 from tests.support.apptest import (BUNDLED, BUNDLED_GALLERY, answer_card, app_test as app, as_local_user, canvas_value,
-                                   page_text)
+                                   image_captions, page_text)
 
 def drawn_seven() -> np.ndarray:
     """The canvas's RGBA pixels with a 7 drawn in white."""
@@ -130,7 +130,7 @@ def test_explore_pages_through_a_whole_cell_with_the_dataset(mnist_path, store):
     at.selectbox(key="cell_pred").set_value(4).run()
     correct = BUNDLED.confusion[4, 4]
     assert f"**{correct:,} test images** of a **4** correctly read **4**" in page_text(at)
-    assert len(at.tabs[0].get("image")) == 24  # one full page of the gallery
+    assert len(image_captions(at.tabs[0])) == 24  # one full page of the gallery
     assert "not stored with the run" not in page_text(at)
 
 
@@ -156,17 +156,17 @@ def test_explore_needs_no_dataset(store, no_dataset):
     at.selectbox(key="cell_true").set_value(true)
     at.selectbox(key="cell_pred").set_value(predicted).run()
     assert f"**{count} test images** of a **{true}** read as **{predicted}**" in page_text(at)
-    assert len(at.tabs[0].get("image")) == count
+    assert len(image_captions(at.tabs[0])) == count
     at.selectbox(key="cell_pred").set_value(true).run()
-    assert "the rest are not stored with the run" in page_text(at) and len(at.tabs[0].get("image")) == 24
-    disputed = [image.proto.imgs[0].caption for image in at.tabs[1].get("image")]
+    assert "the rest are not stored with the run" in page_text(at) and len(image_captions(at.tabs[0])) == 24
+    disputed = image_captions(at.tabs[1])
     first = suspicious_labels(BUNDLED_GALLERY.labels, BUNDLED_GALLERY.probabilities)[0]
     assert len(disputed) == len(suspicious_labels(BUNDLED_GALLERY.labels, BUNDLED_GALLERY.probabilities))
     assert disputed[0] == (f"#{first['index']}: labelled {first['given']}, read as {first['predicted']} "
                            f"({first['confidence']:.0%})")
     assert not at.exception
     home = app()
-    assert "100 test digits ship with the app" in page_text(home) and len(home.get("image")) == 16
+    assert "100 test digits ship with the app" in page_text(home) and len(image_captions(home)) == 16
 
 
 def test_an_unusable_mnist_copy_is_explained(tmp_path, monkeypatch, store):
@@ -237,5 +237,5 @@ def test_explore_maps_a_run_with_a_map_and_says_when_a_run_has_none(store, no_da
     draw.run()
     next(t for t in draw.toggle if t.label == "Where is it on the map").set_value(True).run()
     assert "Its nearest test digits (of those stored with the model):" in page_text(draw) and not draw.exception
-    nearest = [image.proto.imgs[0].caption for image in draw.get("image")[-8:]]
+    nearest = image_captions(draw)[-8:]
     assert len(nearest) == 8 and all(re.fullmatch(r"a \d", caption) for caption in nearest)

@@ -56,6 +56,12 @@ def page_text(at) -> str:
                      for e in getattr(at, kind))
 
 
+def image_captions(node) -> list[str]:
+    """The caption of every image `node` (a page, a tab) shows, in order: a row of digits is one
+    st.image of many."""
+    return [img.caption for element in node.get("image") for img in element.proto.imgs]
+
+
 def canvas_value(picture) -> dict:
     """The canvas's value after one stroke; its image is `picture` (an array, or the PNG sent)."""
     if not isinstance(picture, bytes):
