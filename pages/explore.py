@@ -53,7 +53,8 @@ def confusion_tab() -> None:
         normalise = st.toggle("Row-normalised percentages",
                               help="Each row sums to 100%: how often each true digit gets each answer.")
         event = st.plotly_chart(charts.confusion_matrix(result.confusion, normalise), key="confusion",
-                                on_select="rerun", selection_mode="points", width="stretch")
+                                on_select="rerun", selection_mode="points", width="stretch",
+                                config=charts.CLICK_ONLY)
     with side_col:
         st.markdown("**Most frequent confusions**")
         for sentence in confusion_sentences(result):
@@ -159,7 +160,8 @@ def compare_tab() -> None:
                 f"{len(comparison.broke):,} that it got right.")
     matrix_col, curves_col = st.columns([3, 2], gap="large")
     event = matrix_col.plotly_chart(charts.difference_matrix(comparison.difference, a, b), key="difference",
-                                    on_select="rerun", selection_mode="points", width="stretch")
+                                    on_select="rerun", selection_mode="points", width="stretch",
+                                    config=charts.CLICK_ONLY)
     curves_col.plotly_chart(charts.compare_curves({a: clf.card.history,
                                                    b: other.card.history}, "val_accuracy"),
                             width="stretch")

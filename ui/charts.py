@@ -14,6 +14,9 @@ from plotly.subplots import make_subplots
 from mnist_core.reading.explain import saliency_image
 
 ACCENT, MUTED, WRONG = "#ff4b4b", "#9aa5b1", "#1f77b4"
+# Matrices are clicked, not zoomed or panned: without the toolbar, which on a phone sits over the
+# axis title, a tap is all there is.
+CLICK_ONLY = {"displayModeBar": False}
 RUN_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")  # runs side by side must not share a hue
 
 
