@@ -113,8 +113,8 @@ def show_number(drawing: canvas.Drawing, upload):
                        "✏️ Write a number in the black box, its digits side by side: it is read as you write.")
     if read is None:
         return None
-    reading, image, source = read
-    st.html(number_card.number_card(reading, image, f"Model {clf.name} · from the {source}"))
+    reading, _, source = read
+    st.html(number_card.number_card(reading, f"Model {clf.name} · from the {source}"))
     round_ = st.session_state.canvas_round
     for position, (column, digit) in enumerate(zip(st.columns(len(reading.digits)), reading.digits), start=1):
         with column:

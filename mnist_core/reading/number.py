@@ -56,6 +56,7 @@ class DigitReading:
 @dataclass(frozen=True)
 class NumberReading:
     digits: tuple[DigitReading, ...]  # left to right
+    ink: np.ndarray = field(repr=False, compare=False)  # the whole picture's preprocess.ink_map, to draw it
 
     @property
     def number(self) -> str:
@@ -98,7 +99,7 @@ def read_number(classifier: Classifier, image: np.ndarray, strokes=None) -> Numb
     image = np.asarray(image)
     if image.shape[0] * (image.shape[1] if image.ndim > 1 else 1) > MAX_DECODED_PIXELS:
         raise DrawingError("the picture is too large to read as a number: scale it down first")
-    ink = ink_map(image)
+    ink = whole_ink = ink_map(image)
     peak = float(ink.max(initial=0))
     if peak < 0.05:
         raise NothingDrawnError("Nothing drawn yet: write a number (the image is blank or one flat colour).")
@@ -125,7 +126,7 @@ def read_number(classifier: Classifier, image: np.ndarray, strokes=None) -> Numb
     parts = sorted(parts, key=lambda p: page.crops[p][0][0] + page.crops[p][0][2])[:MAX_DIGITS]
     finished = classifier.by_rule([page.readings[p] for p in parts])  # each digit read as predict reads it
     return NumberReading(tuple(DigitReading(tuple(np.add(page.crops[p][0], (left, top, left, top)).tolist()), f)
-                               for p, f in zip(parts, finished)))
+                               for p, f in zip(parts, finished)), whole_ink)
 
 
 @dataclass

@@ -7,7 +7,7 @@ import pytest
 
 from mnist_core import load_classifier
 from mnist_core.reading.number import MAX_DIGITS, read_number, stroke_paths
-from mnist_core.reading.preprocess import DrawingError, NothingDrawnError
+from mnist_core.reading.preprocess import DrawingError, NothingDrawnError, ink_map
 from mnist_core.reading.reader import SURE
 from mnist_core.training.strokes import as_canvas_image, draw_strokes, ellipse
 
@@ -88,8 +88,10 @@ def test_a_touching_pair_is_cut_with_strokes_or_without(clf):
 
 
 def test_one_digit_and_a_blank(clf):
-    reading = read_number(clf, picture(seven(300)))
+    image = picture(seven(300))
+    reading = read_number(clf, image)
     assert reading.number == "7" and len(reading.digits) == 1
+    assert np.array_equal(reading.ink, ink_map(image))  # the whole picture's, which the answer draws
     with pytest.raises(NothingDrawnError):
         read_number(clf, np.zeros((HEIGHT, WIDTH, 4), np.uint8))
     with pytest.raises(DrawingError, match="only a dot"):

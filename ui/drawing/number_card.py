@@ -10,7 +10,6 @@ import html
 import numpy as np
 from PIL import Image
 
-from mnist_core.reading.preprocess import ink_map
 from ui.charts import ACCENT, MUTED, phone_line, png_data_uri
 
 UNSURE, NOT_A_DIGIT = "#e8a317", "#808495"  # amber: read, but not surely; gray: no digit at all
@@ -29,12 +28,12 @@ def digit_text(digit) -> str:
     return f"{p.digit}{'?' if digit.unsure else ''} · {p.confidence:.0%}"
 
 
-def boxes_over_ink(reading, image: np.ndarray) -> str:
+def boxes_over_ink(reading) -> str:
     """The picture's ink, gray on white, the width of the page, and each digit's box over it in its
     colour (dashed when unsure or no digit) with what it was read as. Boxes are placed in percent of
     the picture, so they stay on the ink at any width (st.html keeps no SVG)."""
-    height, width = image.shape[:2]
-    ink = ink_map(image)
+    ink = reading.ink
+    height, width = ink.shape
     small = Image.fromarray(np.round(255 - 200 * ink / max(float(ink.max()), 1e-6)).astype(np.uint8))
     small = small.reduce(INK_SCALE) if min(height, width) >= 4 * INK_SCALE else small
     boxes = []
@@ -53,7 +52,7 @@ def boxes_over_ink(reading, image: np.ndarray) -> str:
             f"style='width:100%;display:block;border:1px solid #ddd'>{''.join(boxes)}</div>")
 
 
-def number_card(reading, image: np.ndarray, caption: str) -> str:
+def number_card(reading, caption: str) -> str:
     """The number, the boxes over the ink and the caption (the digits' own figures are drawn in
     columns by the page, each above its Right / No)."""
     digits = "".join(f"<span style='color:{digit_colour(d) if d.unsure or not d.prediction.is_digit else 'inherit'}'>"
@@ -62,7 +61,7 @@ def number_card(reading, image: np.ndarray, caption: str) -> str:
     note = (f"<div style='font-size:0.875rem;color:{MUTED}'>{unsure} of its {len(reading.digits)} digits are "
             "unsure or no digit: marked in amber or gray</div>" if unsure else "")
     return (f"<div data-testid='number' style='font-size:4.5rem;font-weight:700;line-height:1.1;"
-            f"letter-spacing:0.05em'>{digits}</div>{note}{boxes_over_ink(reading, image)}"
+            f"letter-spacing:0.05em'>{digits}</div>{note}{boxes_over_ink(reading)}"
             f"<p style='font-size:0.875rem;color:{MUTED};margin-top:0.25rem'>{html.escape(caption)}</p>")
 
 
