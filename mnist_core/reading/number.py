@@ -6,8 +6,7 @@ Pieces that overlap horizontally are one digit (a 4 or a 5 written in two stroke
 dots and stray ticks, small beside the number's height, are dropped. A group too wide for one
 digit (two digits touching, or close enough to merge) is split where the network is most sure
 of both halves: between its pieces, or at a column with little ink (an upload's only way to part
-digits whose ink touches). Each crop costs a network reading, batched or not: crops are read once
-to choose, and only the digits chosen by the card's rule (reader.py), as predict reads them.
+digits whose ink touches). Crops are read once to choose, then only those kept by reader.py's rule.
 """
 
 from dataclasses import dataclass, field
