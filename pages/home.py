@@ -23,7 +23,8 @@ st.subheader("Digits from the MNIST test set")
 images, labels, _ = loaders.mnist_sample()
 if st.button("New sample", icon=":material/shuffle:") or "home_sample" not in st.session_state:
     st.session_state.home_sample = np.random.default_rng().choice(len(labels), 16, replace=False)
-digit_row([images[i] for i in st.session_state.home_sample], [str(labels[i]) for i in st.session_state.home_sample])
+sample = st.session_state.home_sample
+digit_row(images[sample], [str(label) for label in labels[sample]])
 st.caption(f"{len(labels)} test digits ship with the app (MNIST: LeCun, Cortes & Burges, CC BY-SA 3.0).")
 
 clf = active_model.classifier()
