@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_core.reading.number import DOT
 from mnist_core.training.strokes import as_canvas_image, draw_strokes
 
 HEIGHT, WIDTH = 280, 840  # the wide canvas: three times as wide as it is high
@@ -25,6 +26,7 @@ class WrittenNumber:
     image: np.ndarray  # the canvas's picture
     objects: list  # its strokes as streamlit-drawable-canvas returns them (json_data["objects"])
     alone: list  # each digit drawn alone with the same pen and polarity, on the one-digit canvas (280x280)
+    legible: bool  # False when a digit's sample is a mere dot or tick (a broken sample): see compose
 
 
 def writer(sample: dict) -> str:
@@ -73,8 +75,12 @@ def compose(samples: list[dict], rng: np.random.Generator) -> WrittenNumber:
     objects = [{"type": "path", "strokeWidth": round(pen), "path": [["M", *s[0]]] + [["L", *p] for p in s[1:]]}
                for s in (np.round(s, 1).tolist() for s in every)]
     windows = [int(np.clip(np.concatenate(d)[:, 0].mean() - HEIGHT / 2, 0, WIDTH - HEIGHT)) for d in placed]
+    # A few writers' samples are a pen's tap labelled as a digit. Ink that small beside the number's
+    # height is a dot to the reader (number.DOT) and to anyone: such a number cannot be read right.
+    sizes = [np.ptp(np.concatenate(d), axis=0) + pen for d in placed]
+    legible = min(s.max() for s in sizes) >= DOT * max(s[1] for s in sizes)
     return WrittenNumber("".join(str(s["label"]) for s in chosen), draw(every), objects,
-                         [draw(d)[:, x:x + HEIGHT] for d, x in zip(placed, windows)])
+                         [draw(d)[:, x:x + HEIGHT] for d, x in zip(placed, windows)], bool(legible))
 
 
 def numbers(samples: list[dict], count: int, seed: int) -> list[WrittenNumber]:

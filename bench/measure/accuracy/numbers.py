@@ -5,7 +5,8 @@
 Each number (bench/harness/drawings/numbers.py: 2-5 digits of one writer, natural gaps, some nearly
 touching) is read by mnist_core.reading.number.read_number with the canvas's strokes, as the Draw
 page reads it, and from the picture alone, as an upload is read. Prints the numbers read exactly,
-those with the right count of digits, and the digits read right (aligned as the longest common
+those with the right count of digits (also without the numbers holding a writer's broken sample,
+a dot labelled as a digit: WrittenNumber.legible), and the digits read right (aligned as the longest common
 subsequence) against the same digits each drawn alone and read by Classifier.predict; then the
 time to read a 4-digit number against its digits' predictions alone, measured in the same run.
 Choose on the "tune" writers; "confirm" is only measured (the project is judged on other writers).
@@ -52,14 +53,16 @@ def alone_digit(clf, image) -> int:
 
 def measure(clf, written: list) -> dict:
     truth = [n.digits for n in written]
+    legible = np.array([n.legible for n in written])
     alone = [[alone_digit(clf, image) for image in n.alone] for n in written]
-    result = dict(numbers=len(written), digits=sum(map(len, truth)),
+    result = dict(numbers=len(written), legible_numbers=int(legible.sum()), digits=sum(map(len, truth)),
                   alone_digit_accuracy=sum(sum(str(d) == t for d, t in zip(a, n)) for a, n in zip(alone, truth))
                   / sum(map(len, truth)))
     for mode in ("strokes", "picture"):
         got = [read(clf, n, mode == "strokes") for n in written]
-        result[mode] = dict(exact=float(np.mean([g == t for g, t in zip(got, truth)])),
-                            right_count=float(np.mean([len(g) == len(t) for g, t in zip(got, truth)])),
+        exact, count = np.array([g == t for g, t in zip(got, truth)]), np.array([len(g) == len(t) for g, t in zip(got, truth)])
+        result[mode] = dict(exact=float(exact.mean()), right_count=float(count.mean()),
+                            legible_exact=float(exact[legible].mean()), legible_right_count=float(count[legible].mean()),
                             digit_accuracy=sum(common(g, t) for g, t in zip(got, truth)) / sum(map(len, truth)),
                             misread=[(t, g) for g, t in zip(got, truth) if g != t][:12])
     return result
@@ -104,13 +107,13 @@ def main() -> None:
     print(f"model {clf.name}: numbers of 2-5 real pen-written digits, one writer each (seed {args.seed})")
     for half in halves:
         r = results[half]
-        print(f"  {half} writers: {r['numbers']} numbers, {r['digits']} digits; each digit alone: "
-              f"{r['alone_digit_accuracy']:.2%} read right")
+        print(f"  {half} writers: {r['numbers']} numbers ({r['legible_numbers']} without a digit that is only a "
+              f"dot), {r['digits']} digits; each digit alone: {r['alone_digit_accuracy']:.2%} read right")
         for mode in ("strokes", "picture"):
             m = r[mode]
-            print(f"    with {mode:8}: exact {m['exact']:.2%}, right count {m['right_count']:.2%}, "
-                  f"digits {m['digit_accuracy']:.2%}; misread: "
-                  + ", ".join(f"{t}→{g or '(refused)'}" for t, g in m["misread"][:6]))
+            print(f"    with {mode:8}: exact {m['exact']:.2%}, right count {m['right_count']:.2%} (without the dots: "
+                  f"{m['legible_exact']:.2%}, {m['legible_right_count']:.2%}), digits {m['digit_accuracy']:.2%}; "
+                  "misread: " + ", ".join(f"{t}→{g or '(refused)'}" for t, g in m["misread"][:6]))
     t = results["time"]
     print(f"  time, {t['count']} numbers of 4 digits: read_number p50 {t['number_p50_ms']:.2f} ms, their digits "
           f"predicted one by one {t['digits_p50_ms']:.2f} ms: ratio {t['ratio']:.2f}, "
