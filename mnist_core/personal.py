@@ -198,8 +198,8 @@ def from_bytes(data: bytes, where: str = "the file") -> PersonalSet:
                     arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
     except PersonalSetError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
-        raise PersonalSetError(f"{where} is damaged or truncated ({exc})"[:400]) from exc
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError) as exc:
+        raise PersonalSetError(f"{where} is damaged or truncated ({exc})"[:400]) from exc  # RuntimeError: encrypted
     return from_arrays(arrays["x"], arrays["y"], where)
 
 

@@ -22,7 +22,7 @@ from mnist_core.reading.reader import unsure_answers
 
 MAX_DIGITS = 12  # more parts than this is not a number someone wrote: refused, so reading stays quick
 MAX_PIECES = 64  # the largest pieces kept (the rest is dust): bounds the work whatever the picture
-MAX_STROKES, MAX_POINTS = 300, 30_000  # more than a person draws on one canvas: the strokes are ignored
+MAX_STROKES, MAX_POINTS, MAX_COORDINATE = 300, 30_000, 1e5  # past a canvas: strokes ignored, a point skipped
 MAX_CUTS = 5  # cuts of each kind tried per over-wide part
 MAX_ROUNDS = 3  # a group holding three or four digits is split again, at most this often
 DOT = 0.2  # a piece whose longer side is under this share of the number's height is a dot: dropped
@@ -81,8 +81,8 @@ def stroke_paths(objects) -> list[tuple[np.ndarray, float]]:
     for obj in objects:
         if not isinstance(obj, dict) or str(obj.get("type")).lower() != "path" or not isinstance(obj.get("path"), list):
             continue
-        numbers = [v for command in obj["path"] if isinstance(command, list)
-                   for v in command[1:] if isinstance(v, (int, float)) and np.isfinite(v)]
+        numbers = [v for command in obj["path"] if isinstance(command, list)  # NaN fails the test too
+                   for v in command[1:] if isinstance(v, (int, float)) and -MAX_COORDINATE < v < MAX_COORDINATE]
         if len(numbers) >= 2:
             width = obj.get("strokeWidth")
             paths.append((np.asarray(numbers[:len(numbers) // 2 * 2], np.float64).reshape(-1, 2),
@@ -96,7 +96,7 @@ def read_number(classifier: Classifier, image: np.ndarray, strokes=None) -> Numb
     pixels, or None for a picture alone. NothingDrawnError when blank; DrawingError when the
     picture is too large or holds more than MAX_DIGITS parts."""
     image = np.asarray(image)
-    if image.shape[0] * (image.shape[1] if image.ndim > 1 else 1) > MAX_DECODED_PIXELS:
+    if np.prod(image.shape[:2]) > MAX_DECODED_PIXELS:
         raise DrawingError("the picture is too large to read as a number: scale it down first")
     ink = whole_ink = ink_map(image)
     peak = float(ink.max(initial=0))

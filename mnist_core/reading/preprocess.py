@@ -37,9 +37,10 @@ class NothingDrawnError(DrawingError):
 def ink_map(image: np.ndarray) -> np.ndarray:
     """A float H x W map, 0 = background, 1 = full ink, from gray, RGB or RGBA of either polarity.
 
-    With real transparency (as the drawable canvas returns by default) the ink is the alpha
+    On a transparent background (as the drawable canvas returns by default) the ink is the alpha
     channel, whatever its colour. Otherwise the background is the colour of the border and ink
-    is the distance from it, so dark-on-light and light-on-dark give the same map.
+    is the distance from it, so dark-on-light and light-on-dark give the same map; pixels that
+    are partly transparent there (a screenshot's rounded corners) count as that much background.
     """
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[2] == 1:
@@ -49,14 +50,18 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     if image.dtype == np.uint8:
         full = 255.0
     else:
+        if image.dtype.kind not in "biuf" or (image.dtype.kind == "f" and not np.isfinite(image).all()):
+            raise DrawingError("expected an image of finite numbers: this array holds NaN, infinity or non-numbers")
         brightest = float(image.max(initial=0))
         full = 1.0 if brightest <= 1.0 else 255.0 if brightest <= 255 else 65535.0
+    opacity = None
     if image.ndim == 3 and image.shape[2] == 4:
         # The alpha channel is checked before any conversion: a canvas image is a quarter alpha.
         alpha = image[..., 3]
-        low, high = alpha.min(), alpha.max()
-        if low < full and high > low:
+        if np.median(np.concatenate([alpha[0], alpha[-1], alpha[:, 0], alpha[:, -1]])) < full:
             return alpha.astype(np.float32) / np.float32(full)
+        if alpha.min() < full:
+            opacity = alpha.astype(np.float32) / np.float32(full)
     if image.ndim == 3 and image.dtype == np.uint8 and image.flags.c_contiguous:
         # Pillow's luma (ITU-R 601-2, the weights below; alpha ignored), in C: a fifth of the cost of
         # float arithmetic on an opaque canvas picture, the largest step of reading a stroke
@@ -68,6 +73,8 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     gray /= np.float32(full)  # in place, as below: allocating each canvas-sized result costs as much as computing it
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     gray -= np.median(border)
+    if opacity is not None:
+        gray *= opacity
     return np.abs(gray, out=gray)
 
 

@@ -137,6 +137,17 @@ def header_claiming(shape: tuple) -> bytes:
     return buffer.getvalue()
 
 
+def encrypted(npz: bytes) -> bytes:
+    """`npz` with every member flagged as encrypted (general-purpose bit 0), as a password-protected zip."""
+    flagged = bytearray(npz)
+    for signature, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local headers, central directory
+        at = flagged.find(signature)
+        while at >= 0:
+            flagged[at + flags] |= 1
+            at = flagged.find(signature, at + 1)
+    return bytes(flagged)
+
+
 def test_refuses_bad_files():
     good = personal.to_bytes(some_set())
     corrupt = bytearray(good)
@@ -144,6 +155,7 @@ def test_refuses_bad_files():
     cases = {
         "not an .npz": [b"", b"hello", good[:-30], b"\x80\x04\x95" + bytes(40)],
         "damaged or truncated": [bytes(corrupt)],
+        "damaged or truncated \\(File 'x.npy' is encrypted": [encrypted(good)],
         "no 'x' array \\(found x_train\\)": [npz_bytes(x_train=np.zeros((2, 28, 28), np.uint8))],
         "no 'y' array": [npz_bytes(x=np.ones((2, 28, 28), np.uint8))],
         "x has shape \\(2, 27, 28\\)": [npz_bytes(x=np.ones((2, 27, 28), np.uint8), y=np.zeros(2, np.uint8))],

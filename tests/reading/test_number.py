@@ -127,7 +127,8 @@ def test_sure_digits_set_apart_cost_their_readings_alone(clf, monkeypatch):
 def test_canvas_paths_are_read_and_malformed_ones_skipped():
     objects = canvas_objects(seven(100)) + [
         {"type": "rect"}, "junk", {"type": "path", "path": "M 1 2"}, {"type": "path", "path": [["M", "x", None]]},
-        {"type": "path", "path": [["M", 1.0, float("nan")], ["L", 3, 4], 7]}]
+        {"type": "path", "path": [["M", 1.0, float("nan")], ["L", 3, 4], 7]},
+        {"type": "path", "path": [["M", 10**20, float("inf")], ["L", -1e300, 2]]}]  # JSON's 1e20 is an int to Python
     paths = stroke_paths(objects)
     assert len(paths) == 2 and paths[0][1] == PEN and paths[1][1] == 0.0
     np.testing.assert_array_equal(paths[0][0], [[100, 55], [200, 55], [135, 230], [135, 230]])

@@ -53,7 +53,8 @@ def test_thin_takes_half_the_ink_off_each_edge_of_a_stroke():
     assert np.array_equal(thin(np.stack([plain, line]))[1], thin(line))
 
 
-@pytest.mark.parametrize("variant", ["shifted", "scaled", "inverted", "transparent", "rgb", "small canvas"])
+@pytest.mark.parametrize("variant", ["shifted", "scaled", "inverted", "transparent", "rgb", "small canvas",
+                                     "rounded corners"])
 def test_variants_give_the_same_input(variant):
     if variant == "shifted":
         image = np.asarray(draw_digit(box=(20, 10, 100, 170)))
@@ -67,9 +68,29 @@ def test_variants_give_the_same_input(variant):
         image[..., 3] = alpha
     elif variant == "rgb":
         image = np.asarray(draw_digit(mode="RGB", ink=(20, 20, 90), background=(250, 245, 235)))
+    elif variant == "rounded corners":  # a screenshot: opaque, dark on light, its corners transparent black
+        image = np.asarray(draw_digit(mode="RGBA", ink=(0, 0, 0, 255), background=(255, 255, 255, 255))).copy()
+        for rows in (slice(0, 6), slice(-6, None)):
+            for cols in (slice(0, 6), slice(-6, None)):
+                image[rows, cols] = 0
     else:
         image = np.asarray(draw_digit(size=(140, 140), box=(50, 30, 90, 110), width=9))
     assert np.abs(to_model_input(image) - reference()).mean() < 0.03
+
+
+def test_a_picture_wholly_transparent_is_blank_whatever_its_hidden_colours():
+    image = np.asarray(draw_digit(mode="RGBA", ink=(0, 0, 0, 0), background=(255, 255, 255, 0)))
+    assert image[..., :3].min() == 0 and not image[..., 3].any()
+    with pytest.raises(NothingDrawnError):
+        to_model_input(image)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_an_array_holding_nan_or_inf_is_refused(bad):
+    image = np.asarray(draw_digit(), np.float32) / 255
+    image[3, 3] = bad
+    with pytest.raises(DrawingError, match="finite"):
+        to_model_input(image)
 
 
 @pytest.mark.parametrize("image", [np.zeros((280, 280, 4), np.uint8), np.full((280, 280), 255, np.uint8),
