@@ -19,12 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_core.reading.preprocess import DrawingError, read_image, to_model_input
+from mnist_core.reading.preprocess import IMAGE_SUFFIXES, DrawingError, read_image, to_model_input
 
 MAX_EXAMPLES = 500  # enough to teach a model anyone's hand; a few seconds of fine-tuning either way
 MIN_TO_FINETUNE = 10  # fewer teach too little to be worth a fine-tune; half are held out to measure it
 MAX_FILE_BYTES = 4_000_000  # MAX_EXAMPLES images even stored uncompressed as float64 (3.1 MB)
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
 FLOAT_TYPES = (np.float16, np.float32, np.float64)
 
 

@@ -4,15 +4,22 @@ read again only when it changed, and a file that cannot be read set aside rather
 The person on their own machine keeps their digits here, so that they outlast the tab (a public
 deployment keeps a stranger's digits in their session only, and never calls this). Every tab is
 a session of one server process: the lock makes them change the file one at a time, so neither
-loses the other's digit. The cache is shared by those sessions and checked against the file on
-disk at every read, so a write by another process (a second server, a script) is seen. A file
-that cannot be read is renamed, never replaced, so that the digits in it can still be recovered.
+loses the other's digit, and a lock on a file beside it does the same for other processes (a
+second server, a script). The cache is shared by those sessions and checked against the file on
+disk at every read, so another process's write is seen. A file that cannot be read is renamed,
+never replaced, so that the digits in it can still be recovered.
 """
 
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: only the sessions of one process are kept one at a time
+    fcntl = None
 
 from mnist_core import personal
 from mnist_core.personal import PersonalSet
@@ -74,15 +81,27 @@ def read(path: Path, *, on_set_aside: Callable[[str], None]) -> PersonalSet:
         return digits
 
 
+@contextmanager
+def _held_across_processes(path: Path):
+    """An exclusive lock on `<file>.lock` beside `path`, held until the block ends (closing the
+    file releases it, even when the process dies)."""
+    if fcntl is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)  # a new machine's store may not exist yet
+    with open(path.with_name(path.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def change(path: Path, how: Callable[[PersonalSet], PersonalSet], *,
            on_set_aside: Callable[[str], None]) -> PersonalSet:
     """Replace the digits in `path` with `how(the digits in it)` and return them; nothing changes when
     `how` raises (PersonalSetError, say) or the file cannot be written (PersonalSetError, OSError).
-    Reading, changing and writing are one step for every session of this process."""
+    Reading, changing and writing are one step for every session and every process."""
     path = Path(path)
-    with _lock:
+    with _lock, _held_across_processes(path):
         new = how(read(path, on_set_aside=on_set_aside))
-        path.parent.mkdir(parents=True, exist_ok=True)  # a new machine's store may not exist yet
         personal.save(new, path)
         _seen[path] = (_stamp(path), new)
         return new

@@ -14,14 +14,13 @@ from mnist_core.reading.detector import DetectorError
 from mnist_core.reading.explain import explain_file, explanation_text
 from mnist_core.reading.number import read_number
 from mnist_core.reading.predict import load_classifier
-from mnist_core.reading.preprocess import DrawingError, read_image
+from mnist_core.reading.preprocess import IMAGE_SUFFIXES, DrawingError, read_image
 from mnist_core.runs.store import StoreError, find_run, list_runs
 from mnist_core.hyperparams import add_flags
 from mnist_core.personal import PersonalSetError
 from mnist_core.cli.training import cmd_finetune, cmd_import, cmd_train
 
 IMPORT_MEMORY_MB = 2000  # importing the notebook bench's networks peaks at 1.4-1.6 GB of data memory
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 
 def cmd_evaluate(args) -> int:
@@ -73,10 +72,14 @@ def cmd_compare(args) -> int:
 
 
 def _image_files(paths: list[str]) -> list[Path]:
+    """The files named, and the images in the folders named; FileNotFoundError for a folder with none."""
     files = []
     for path in map(Path, paths):
         if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            if not found:
+                raise FileNotFoundError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {path}")
+            files += found
         else:
             files.append(path)
     return files
@@ -145,13 +148,28 @@ def cmd_list(args) -> int:
     return 0
 
 
+def bounded(low: int, high: int):
+    """An argparse type: a whole number from `low` to `high`, else a clear usage error."""
+    def whole_number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return value
+    return whole_number
+
+
 def _common_flags(command) -> None:
     """The flags `train`, `import` and `finetune` share: where the data and the store are, how the process runs,
     and who the run belongs to (what the app records for the session that started it)."""
     command.add_argument("--data", help="path to an mnist.npz (default: $MNIST_PATH, then download)")
     command.add_argument("--store", help="model store folder (default: $MNIST_STORE_DIR, then runs/)")
-    command.add_argument("--threads", type=int, default=0, help="cap TensorFlow's CPU threads (0 = all cores)")
-    command.add_argument("--nice", type=int, default=0, help="lower this process's CPU priority by this much")
+    command.add_argument("--threads", type=bounded(0, 256), default=0, metavar="N",
+                         help="cap TensorFlow's CPU threads (0 = all cores)")
+    command.add_argument("--nice", type=bounded(0, 19), default=0, metavar="N",
+                         help="lower this process's CPU priority by this much (0-19)")
     command.add_argument("--owner", help="owner id recorded on the run's card (the app's session)")
     command.add_argument("--temporary", action="store_true",
                          help="mark the run as a visitor's, which a public deployment's quota may delete")
@@ -199,7 +217,7 @@ def parser() -> argparse.ArgumentParser:
     import_ = commands.add_parser("import", help="check a .keras or .h5 network, evaluate it on the test set, save "
                                                  "it as a run")
     import_.add_argument("file", metavar="FILE", help='a network saved with model.save("mine.keras") (or .h5)')
-    import_.add_argument("--memory-limit", type=int, default=IMPORT_MEMORY_MB, metavar="MB",
+    import_.add_argument("--memory-limit", type=bounded(100, 1_000_000), default=IMPORT_MEMORY_MB, metavar="MB",
                          help=f"the import's data memory at most (default {IMPORT_MEMORY_MB})")
     import_.add_argument("--name", required=True, help="run name: letters, digits, '.', '_', '-'")
     import_.add_argument("--json", action="store_true", help="print {name, test_accuracy} as JSON")
@@ -228,6 +246,6 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DatasetError, DetectorError, StoreError, PersonalSetError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ConfigError, DatasetError, DetectorError, StoreError, PersonalSetError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)  # OSError: a file missing, unreadable or named too long
         return 2

@@ -18,6 +18,7 @@ FIELD, BOX = 28, 20
 CENTRE = 14.0  # MNIST's mean centre of mass, in pixel-index coordinates
 INK_THRESHOLD = 0.1  # of the full ink range: fainter pixels count as background for the crop
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")  # what pictures are read; by content, not by name
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"}  # the files a folder is searched for
 MAX_PIXELS = 4096 * 4096  # the largest picture read at all (a phone photo has 12 megapixels)
 MAX_DECODED_PIXELS = 2048 * 2048  # the most one is decoded to, 16 MB as RGBA (see read_image)
 MAX_SIDE = 1024  # then it is scaled down to this: the digit ends up 20 pixels tall anyway

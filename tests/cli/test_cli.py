@@ -168,3 +168,31 @@ def test_interrupted_trainings_that_cannot_be_saved_are_kept_once(store, capsys)
                                        f"kept in the model store as {kept}\n")
     recover_abandoned(store)  # not tried again
     assert os.listdir(store) == [kept] and capsys.readouterr().err == ""
+
+
+def test_file_system_errors_are_messages_not_tracebacks(tmp_path, monkeypatch, capsys):
+    from mnist_core.cli import main
+
+    monkeypatch.setenv("MNIST_STORE_DIR", str(tmp_path / "store"))
+    (tmp_path / "empty").mkdir()
+    too_long = str(tmp_path / ("a" * 300))
+    for argv, message in ((["predict", too_long], "File name too long"), (["explain", too_long], "File name too long"),
+                          (["predict", tmp_path / "empty"], "no images (.bmp, .gif, .jpeg, .jpg, .png, .webp) in"),
+                          (["import", tmp_path / "missing.keras", "--name", "mine"], "No such file or directory")):
+        assert main(list(map(str, argv))) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "store" / "mine").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--preset", "quick", "--name", "q", "--nice", "-5"], "argument --nice: -5 is not between 0 and 19"),
+    (["train", "--preset", "quick", "--name", "q", "--threads", "two"], "argument --threads: 'two' is not a whole number"),
+    (["import", "x.keras", "--name", "x", "--memory-limit", "99999999999999"],
+     "argument --memory-limit: 99999999999999 is not between 100 and 1000000"),
+])
+def test_process_flags_out_of_range_are_usage_errors(argv, message, capsys):
+    from mnist_core.cli import parser
+
+    with pytest.raises(SystemExit) as exited:
+        parser().parse_args(argv)
+    assert exited.value.code == 2 and message in capsys.readouterr().err

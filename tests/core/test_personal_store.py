@@ -55,7 +55,22 @@ def test_two_writers_at_once_keep_both_digits(tmp_path):
     assert sorted(kept.y.tolist()) == [0, 1, 2, 3, 4, 5]
     for image, digit in zip(kept.x, kept.y.tolist()):
         np.testing.assert_array_equal(image, np.round(model_input(digit) * 255).astype(np.uint8))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["personal.npz"]  # no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["personal.npz", "personal.npz.lock"]  # no temporary file
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the lock across processes is POSIX's flock")
+def test_two_processes_at_once_keep_both_digits(tmp_path):
+    path = tmp_path / "personal.npz"
+    writer = ("import sys, time; from mnist_core import personal, personal_store\n"
+              "from tests.core.test_personal import model_input\n"
+              "digit = int(sys.argv[2])\n"
+              "def slowly(digits):  # a second server's request between the read and the write\n"
+              "    time.sleep(0.5)\n"
+              "    return personal.add(digits, model_input(digit), digit)\n"
+              "personal_store.change(personal_store.Path(sys.argv[1]), slowly, on_set_aside=print)")
+    writers = [subprocess.Popen([sys.executable, "-c", writer, str(path), str(digit)], cwd=ROOT) for digit in (3, 7)]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0]
+    assert sorted(personal.load(path).y.tolist()) == [3, 7]
 
 
 def test_a_change_that_fails_changes_nothing(tmp_path):
