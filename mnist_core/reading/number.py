@@ -16,8 +16,8 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from mnist_core.reading.predict import Classifier, Prediction
-from mnist_core.reading.preprocess import (INK_THRESHOLD, MAX_DECODED_PIXELS, MIN_INK_FRACTION, DrawingError,
-                                           NothingDrawnError, fit_ink, ink_map)
+from mnist_core.reading.preprocess import (MAX_DECODED_PIXELS, MIN_INK_FRACTION, DrawingError, find_ink, fit_ink,
+                                           ink_map)
 from mnist_core.reading.reader import unsure_answers
 
 MAX_DIGITS = 12  # more parts than this is not a number someone wrote: refused, so reading stays quick
@@ -99,11 +99,7 @@ def read_number(classifier: Classifier, image: np.ndarray, strokes=None) -> Numb
     if np.prod(image.shape[:2]) > MAX_DECODED_PIXELS:
         raise DrawingError("the picture is too large to read as a number: scale it down first")
     ink = whole_ink = ink_map(image)
-    peak = float(ink.max(initial=0))
-    if peak < 0.05:
-        raise NothingDrawnError("Nothing drawn yet: write a number (the image is blank or one flat colour).")
-    inked = ink > INK_THRESHOLD * peak
-    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+    inked, rows, cols, _ = find_ink(ink, "write a number")
     window = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)  # the ink's box: the rest is blank
     ink, inked, left, top = ink[window], inked[window], int(cols[0]), int(rows[0])  # and every step costs by area
     labels = _stroke_labels(inked, stroke_paths(strokes), (left, top)) if strokes is not None else None

@@ -84,15 +84,21 @@ def to_model_input(image: np.ndarray) -> np.ndarray:
     return fit_ink(ink_map(image))
 
 
+def find_ink(ink: np.ndarray, what: str = "draw a digit") -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """An ink map's ink (over INK_THRESHOLD of its peak), the rows and the columns holding any, and
+    the peak; NothingDrawnError, telling the person to `what`, when the map is blank."""
+    peak = float(ink.max(initial=0))
+    if peak < 0.05:
+        raise NothingDrawnError(f"Nothing drawn yet: {what} (the image is blank or one flat colour).")
+    inked = ink > INK_THRESHOLD * peak
+    return inked, np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0)), peak
+
+
 def fit_ink(ink: np.ndarray) -> np.ndarray:
     """An ink map (as ink_map makes it: float, 0 = background) → to_model_input's 28x28. Split out so
     that a number's digits, cut from one ink map of the whole picture, are made by the same code
     without each crop's ink map computed again."""
-    peak = float(ink.max(initial=0))
-    if peak < 0.05:
-        raise NothingDrawnError("Nothing drawn yet: draw a digit (the image is blank or one flat colour).")
-    inked = ink > INK_THRESHOLD * peak
-    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+    inked, rows, cols, peak = find_ink(ink)
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     height, width = bottom - top, right - left
     if max(height, width) < MIN_INK_FRACTION * max(ink.shape) and max(ink.shape) > FIELD:
