@@ -4,7 +4,7 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from mnist_core.reading.preprocess import (DrawingError, NothingDrawnError, read_image, thicken, thin,
@@ -113,6 +113,19 @@ def test_single_dot_raises():
     image[140:145, 140:145] = 255
     with pytest.raises(DrawingError, match="only a dot"):
         to_model_input(image)
+
+
+@pytest.mark.parametrize("pen", [18, 40])
+def test_a_tap_of_a_wide_pen_is_a_dot_but_a_small_digit_or_a_short_bar_is_not(pen):
+    tap = Image.new("L", (280, 280), 0)
+    ImageDraw.Draw(tap).ellipse((140 - pen / 2, 140 - pen / 2, 140 + pen / 2, 140 + pen / 2), fill=255)
+    with pytest.raises(DrawingError, match="only a dot"):
+        to_model_input(np.asarray(tap))
+    small_seven = np.asarray(draw_digit(box=(120, 110, 150, 160), width=6))  # 50 px tall: drawn, not tapped
+    bar = np.zeros((280, 280), np.uint8)
+    bar[110:160, 130:140] = 255  # a short, thick 1: filled, but no round blob
+    for drawing in (small_seven, bar):
+        assert to_model_input(drawing).shape == (28, 28)
 
 
 def test_wrong_array_shape():
