@@ -73,7 +73,10 @@ def read_or_say(drawing: canvas.Drawing, upload, read, hint: str):
             raise NothingDrawnError("Nothing drawn yet")
         return read(image), image, source
     except NothingDrawnError:
-        st.info(hint)
+        if upload is None:
+            st.info(hint)
+        else:  # the hint would say to draw, with the picture in plain view in the uploader
+            st.warning(f"Nothing to read in {upload.name}: the picture is blank or one flat colour.")
     except DrawingError as exc:
         st.warning(str(exc))
     return None

@@ -59,19 +59,25 @@ def answer_card(prediction, caption: str, explanation=None) -> str:
     stroke, and the browser lays out one HTML block far faster than those elements (the figures
     are in bench/README.md).
     """
+    heading = ""
     if prediction.is_digit:
         answer = ("<div style='font-size:7rem;font-weight:700;line-height:1' data-testid='predicted-digit'>"
                   f"{prediction.digit}</div><div style='font-size:0.875rem;margin-top:0.5rem'>Confidence</div>"
                   f"<div style='font-size:2.25rem;line-height:1.2' data-testid='confidence'>"
                   f"{prediction.confidence:.1%}</div>")
-    else:  # the honest answer first; the closest digit stays, small, for whoever wonders
-        answer = ("<div style='font-size:2.25rem;font-weight:700;line-height:1.15;max-width:14rem' "
-                  "data-testid='not-a-digit'>That doesn't look like a digit</div>"
-                  "<div style='font-size:1rem;margin-top:0.5rem'>Closest digit: "
-                  f"<b data-testid='predicted-digit'>{prediction.digit}</b> "
-                  f"(<span data-testid='confidence'>{prediction.confidence:.1%}</span>)</div>")
+    else:  # the honest answer first, on a line of its own; the closest digit stays, small, for whoever wonders
+        heading = ("<div style='font-size:1.5rem;font-weight:700;line-height:1.2;margin-bottom:0.75rem' "
+                   "data-testid='not-a-digit'>That doesn't look like a digit</div>")
+        flat = prediction.confidence < 2 / len(prediction.probabilities)  # under twice a guess's share
+        answer = ("<div style='font-size:0.875rem'>Closest digit:</div>"
+                  "<div style='font-size:3rem;font-weight:700;line-height:1.1;color:#808495' "
+                  f"data-testid='predicted-digit'>{prediction.digit}</div>"
+                  f"<div style='font-size:1rem' data-testid='confidence'>{prediction.confidence:.1%}</div>"
+                  + ("<div style='font-size:0.75rem;color:#808495;max-width:7rem'>no digit much closer than "
+                     "another</div>" if flat else ""))
     return (
-        "<div style='display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start'>"
+        heading
+        + "<div style='display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start'>"
         f"<div>{answer}</div>"
         + _figure(png_data_uri(prediction.network_input), "the 28×28 image the model saw", "What the network saw (28×28)")
         + (_figure(png_data_uri(saliency_image(explanation, scale=1)),  # enlarged by the browser

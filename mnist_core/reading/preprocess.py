@@ -149,8 +149,9 @@ def _decoding():
         yield
     except DrawingError:
         raise
-    except Image.DecompressionBombError as exc:
-        raise DrawingError(f"the image is too large to open safely ({exc}): scale it down first") from exc
+    except Image.DecompressionBombError as exc:  # Pillow's own limit, far past ours: its message is for programmers
+        raise DrawingError(f"the image is too large (over {MAX_PIXELS // 1_000_000} megapixels): scale it down "
+                           "first") from exc
     except UnidentifiedImageError as exc:  # its message names the file: the person knows which
         raise DrawingError(f"not a readable image: use a {', '.join(FORMATS[:-1])} or {FORMATS[-1]} file") from exc
     except (OSError, ValueError, SyntaxError) as exc:

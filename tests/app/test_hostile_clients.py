@@ -150,6 +150,11 @@ def test_uploads_are_judged_by_content_not_by_name(store):
     assert "Cannot read seven.png: not a readable image" in texts(at) and answer_card(at) == ""
     upload(at, "huge.png", encoded(Image.new("L", (5000, 5000)), "PNG"))
     assert "Cannot read huge.png: the image is too large (5000x5000 pixels" in texts(at) and answer_card(at) == ""
+    upload(at, "bomb.png", encoded(Image.new("1", (20000, 20000)), "PNG"))  # past Pillow's own limit
+    assert "Cannot read bomb.png: the image is too large (over 16 megapixels): scale it down first" in texts(at)
+    upload(at, "blank.png", encoded(Image.new("L", (1, 1), 255), "PNG"))
+    assert "Nothing to read in blank.png: the picture is blank or one flat colour." in texts(at)
+    assert answer_card(at) == "" and not any("Draw a digit" in text for text in texts(at))
 
 
 def test_an_upload_is_decoded_once_however_often_the_page_reruns(store, monkeypatch):
