@@ -88,7 +88,6 @@ def _held_across_processes(path: Path):
     if fcntl is None:
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)  # a new machine's store may not exist yet
     with open(path.with_name(path.name + ".lock"), "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
@@ -100,6 +99,7 @@ def change(path: Path, how: Callable[[PersonalSet], PersonalSet], *,
     `how` raises (PersonalSetError, say) or the file cannot be written (PersonalSetError, OSError).
     Reading, changing and writing are one step for every session and every process."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)  # a new machine's store may not exist yet
     with _lock, _held_across_processes(path):
         new = how(read(path, on_set_aside=on_set_aside))
         personal.save(new, path)

@@ -38,6 +38,11 @@ class NothingDrawnError(DrawingError):
     """The image is blank (or a single flat colour)."""
 
 
+def _border(image: np.ndarray) -> np.ndarray:
+    """The pixels along an image's four edges: what tells its background."""
+    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+
+
 def ink_map(image: np.ndarray) -> np.ndarray:
     """A float H x W map, 0 = background, 1 = full ink, from gray, RGB or RGBA of either polarity.
 
@@ -62,7 +67,7 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     if image.ndim == 3 and image.shape[2] == 4:
         # The alpha channel is checked before any conversion: a canvas image is a quarter alpha.
         alpha = image[..., 3]
-        if np.median(np.concatenate([alpha[0], alpha[-1], alpha[:, 0], alpha[:, -1]])) < full:
+        if np.median(_border(alpha)) < full:
             return alpha.astype(np.float32) / np.float32(full)
         if alpha.min() < full:
             opacity = alpha.astype(np.float32) / np.float32(full)
@@ -75,8 +80,7 @@ def ink_map(image: np.ndarray) -> np.ndarray:
         if gray.ndim == 3:
             gray = gray @ np.array([0.299, 0.587, 0.114], np.float32)
     gray /= np.float32(full)  # in place, as below: allocating each canvas-sized result costs as much as computing it
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    gray -= np.median(border)
+    gray -= np.median(_border(gray))
     if opacity is not None:
         gray *= opacity
     return np.abs(gray, out=gray)

@@ -60,9 +60,11 @@ def measure(clf, written: list) -> dict:
                   / sum(map(len, truth)))
     for mode in ("strokes", "picture"):
         got = [read(clf, n, mode == "strokes") for n in written]
-        exact, count = np.array([g == t for g, t in zip(got, truth)]), np.array([len(g) == len(t) for g, t in zip(got, truth)])
+        exact = np.array([g == t for g, t in zip(got, truth)])
+        count = np.array([len(g) == len(t) for g, t in zip(got, truth)])
         result[mode] = dict(exact=float(exact.mean()), right_count=float(count.mean()),
-                            legible_exact=float(exact[legible].mean()), legible_right_count=float(count[legible].mean()),
+                            legible_exact=float(exact[legible].mean()),
+                            legible_right_count=float(count[legible].mean()),
                             digit_accuracy=sum(common(g, t) for g, t in zip(got, truth)) / sum(map(len, truth)),
                             misread=[(t, g) for g, t in zip(got, truth) if g != t][:12])
     return result
